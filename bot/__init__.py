@@ -1,0 +1,1 @@
+"""Scenario Ideogram bot: the core (settings, Scenario client, job engine, storage, images)."""

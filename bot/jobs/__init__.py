@@ -1,0 +1,1 @@
+"""The durable job engine: records, storage, scheduling and the run-deliver loop."""

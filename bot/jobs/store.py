@@ -1,0 +1,62 @@
+"""The job store interface, and opening one from a `DATABASE_URL`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
+
+from bot.jobs.models import JobRecord, JobState
+
+
+class JobStore(Protocol):
+    """Durable storage for job records.
+
+    Every method is a single atomic operation, so a process killed at any instant leaves each record either
+    before or after a change, never half-way. A PostgreSQL implementation should use the same contract
+    (`transition` as `UPDATE … WHERE id = $1 AND state = ANY($2)`).
+    """
+
+    async def open(self) -> None:
+        """Connect and apply any pending schema migrations."""
+
+    async def close(self) -> None:
+        """Finish pending writes and disconnect."""
+
+    async def add(self, job: JobRecord) -> None:
+        """Insert a new record."""
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        """The record with this id, or None."""
+
+    async def update(self, job_id: str, **fields: Any) -> JobRecord:
+        """Set some fields (and `updated_at`), returning the new record. Raises KeyError if unknown."""
+
+    async def transition(
+        self, job_id: str, from_states: Iterable[JobState], to_state: JobState, **fields: Any
+    ) -> JobRecord | None:
+        """Move to `to_state` only if currently in one of `from_states`; None if it was not."""
+
+    async def unfinished(self) -> Sequence[JobRecord]:
+        """Every record not in a terminal state, oldest first."""
+
+    async def for_user(
+        self, user_id: int, *, states: Iterable[JobState] | None = None, limit: int = 25, offset: int = 0
+    ) -> Sequence[JobRecord]:
+        """A user's records, newest first."""
+
+    async def count_active(self, user_id: int) -> int:
+        """How many of a user's records are not terminal."""
+
+    async def scenario_job_ids_since(self, since: Any) -> set[str]:
+        """Scenario job ids already claimed by records created at or after `since`."""
+
+
+def open_store(database_url: str) -> JobStore:
+    """Build (not yet open) the store a `DATABASE_URL` names."""
+    if database_url.startswith("sqlite:"):
+        from bot.jobs.sqlite import SQLiteJobStore, sqlite_path
+
+        return SQLiteJobStore(sqlite_path(database_url))
+    if database_url.startswith(("postgres://", "postgresql://")):
+        raise ValueError("DATABASE_URL: PostgreSQL is not supported yet; use sqlite:///path/to/file.db")
+    raise ValueError("DATABASE_URL must start with sqlite:/// (for example sqlite:///data/bot.db)")

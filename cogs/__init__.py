@@ -1,0 +1,1 @@
+"""The Discord face of the bot: slash commands, buttons and modals."""
