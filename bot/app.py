@@ -1,0 +1,96 @@
+"""The Bot subclass: holds the core services, loads the cogs, syncs commands and resumes jobs."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import aiohttp
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.attachments import DISCORD_CDN_HOSTS
+from bot.jobs.engine import JobEngine
+from bot.jobs.store import JobStore
+from bot.posting import DiscordDelivery
+from bot.scenario import ScenarioClient
+from bot.settings import Settings
+from bot.tree import BotTree
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results")
+
+
+class ScenarioBot(commands.Bot):
+    """The bot. Everything it uses is built outside and passed in, so tests can build it the same way."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        session: aiohttp.ClientSession,
+        scenario: ScenarioClient,
+        store: JobStore,
+        guild_ready_timeout: float = 2.0,
+        engine_options: dict | None = None,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents(guilds=True),
+            tree_cls=BotTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self.settings = settings
+        self.session = session
+        self.scenario = scenario
+        self.store = store
+        self.delivery = DiscordDelivery(self)
+        self.engine = JobEngine(
+            store,
+            scenario,
+            self.delivery,
+            max_parallel=settings.max_parallel_jobs,
+            max_queued_per_user=settings.max_queued_per_user,
+            job_timeout=settings.job_timeout_seconds,
+            **(engine_options or {}),
+        )
+        self.attachment_hosts = set(DISCORD_CDN_HOSTS)
+        if settings.discord_api_base_url:
+            self.attachment_hosts.add(urlsplit(settings.discord_api_base_url).hostname or "")
+
+    async def setup_hook(self) -> None:
+        if self.settings.discord_api_base_url:
+            await self._use_gateway_from_api()
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands()
+        await self.engine.start()
+
+    async def sync_commands(self) -> None:
+        """Sync to `DEV_GUILD_ID` only when set (instant), else globally."""
+        if self.settings.dev_guild_id:
+            guild = discord.Object(self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("Synced %d commands to guild %s", len(synced), self.settings.dev_guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("Synced %d global commands", len(synced))
+
+    async def _use_gateway_from_api(self) -> None:
+        # A REST base override (a rate-limit proxy, or a fake) must also say where the gateway is.
+        _, url, *_ = await self.http.get_bot_gateway()
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        log.info("Using the gateway announced by DISCORD_API_BASE_URL")
+
+    async def on_ready(self) -> None:
+        log.info("Ready as %s in %d server(s)", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        """Stop taking jobs and leave every unfinished one resumable, then disconnect."""
+        await self.engine.shutdown()
+        await super().close()

@@ -1,0 +1,104 @@
+"""What the generation cogs share: option validation, the requester's context, and starting a job."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.errors import InvalidInputError
+from bot.jobs.models import Command, JobRecord
+from bot.scenario import PROMPT_MAX_LENGTH
+from bot.scenario.errors import InputError
+
+if TYPE_CHECKING:
+    from bot.app import ScenarioBot
+
+SEED_MAX = 2_147_483_647
+INSTALLS = {"guilds": True, "users": True}
+CONTEXTS = {"guilds": True, "dms": True, "private_channels": True}
+
+
+def pick(option: str, value: str | None, allowed: Mapping[str, str]) -> str | None:
+    """Map a choice's option value to the API's value; a value a modified client made up is refused."""
+    if value is None:
+        return None
+    if value not in allowed:
+        raise InvalidInputError(f"`{option}` must be one of {', '.join(allowed)} — `{value}` is not one of them.")
+    return allowed[value]
+
+
+def check_range(option: str, value: int | None, low: int, high: int) -> int | None:
+    if value is not None and not low <= value <= high:
+        raise InvalidInputError(f"`{option}` must be between {low} and {high} — `{value}` is not.")
+    return value
+
+
+def check_prompt(prompt: str) -> str:
+    if not prompt or not prompt.strip():
+        raise InvalidInputError("The prompt is empty. Describe the image you want, e.g. `a neon sign that says OPEN`.")
+    if len(prompt) > PROMPT_MAX_LENGTH:
+        raise InvalidInputError(
+            f"The prompt is {len(prompt)} characters long; the limit is {PROMPT_MAX_LENGTH}. Please shorten it."
+        )
+    return prompt
+
+
+def validated_body(model: type, **fields: Any) -> dict[str, Any]:
+    """Build the API body through the typed input model, leaving out every option that was not given."""
+    try:
+        return model(**{key: value for key, value in fields.items() if value is not None}).to_body()
+    except InputError as exc:
+        raise InvalidInputError(f"Invalid options: {exc}") from exc
+
+
+def requester_context(interaction: discord.Interaction) -> dict[str, Any]:
+    """Who asked and where, including the interaction token that lets the bot edit its reply later."""
+    return {
+        "user_id": interaction.user.id,
+        "user_name": interaction.user.display_name,
+        "guild_id": interaction.guild_id,
+        "channel_id": interaction.channel_id,
+        "application_id": interaction.application_id,
+        "interaction_id": interaction.id,
+        "interaction_token": interaction.token,
+        "token_expires_at": interaction.expires_at,
+        "filesize_limit": interaction.filesize_limit,
+        # A user install used in a server that has not added the bot: only the interaction can reply there.
+        "bot_in_guild": interaction.guild is not None,
+    }
+
+
+async def defer(interaction: discord.Interaction) -> None:
+    """Acknowledge at once with a public "thinking…" message that becomes the progress and then the result."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(thinking=True)
+
+
+async def start_job(
+    interaction: discord.Interaction,
+    *,
+    command: Command,
+    model_id: str,
+    inputs: dict[str, Any],
+    uploaded: dict[str, str] | None = None,
+    parent: JobRecord | None = None,
+    parent_message_url: str | None = None,
+) -> JobRecord:
+    """Defer if needed, then hand the job to the engine, which edits the reply from here on."""
+    bot: ScenarioBot = interaction.client  # type: ignore[assignment]
+    await defer(interaction)
+    original = await interaction.original_response()
+    job = JobRecord(
+        command=command,
+        model_id=model_id,
+        inputs=inputs,
+        uploaded_asset_ids=uploaded or {},
+        response_message_id=original.id,
+        parent_job_id=parent.id if parent else None,
+        parent_message_url=parent_message_url,
+        **requester_context(interaction),
+    )
+    await bot.engine.submit(job)
+    return job
