@@ -359,18 +359,56 @@ def _shrink(
     if len(out) <= limit:
         return out, lossy_fmt, original, None
 
-    # Encoded size grows roughly with the pixel count, so each try aims at sqrt(limit / size) of the
-    # current scale, with a margin; two or three tries usually land it.
-    scale = 1.0
-    for _ in range(8):
-        scale *= math.sqrt(limit / len(out)) * 0.93
-        size = (max(1, round(original[0] * scale)), max(1, round(original[1] * scale)))
-        if min(size) < MIN_SIDE:
+    scaled = _scale_to_fit(img, lossy_fmt, limit, first_size=len(out))
+    if scaled is None:
+        raise ImageTooLargeError(f"`{name}` can't be made small enough to fit the {format_size(limit)} limit.")
+    out, size = scaled
+    return out, lossy_fmt, original, size
+
+
+_SCALE_TRIES = 6
+_GOOD_ENOUGH = 0.75
+"""Stop searching once an encoding uses this share of the limit: a few percent more pixels aren't worth it."""
+
+
+def _scale_to_fit(
+    img: Image.Image, fmt: str, limit: int, *, first_size: int
+) -> tuple[bytes, tuple[int, int]] | None:
+    """The largest scaled-down encoding found within `limit` in a few tries, or None below `MIN_SIDE`.
+
+    Encoded size follows roughly scale**k: k is 2 (bytes per pixel constant) for smooth pictures and more for
+    noisy ones, whose detail averages away when shrunk. Start from k = 2, then re-estimate k from the last two
+    tries, keeping every guess between the largest scale that fitted and the smallest that did not.
+    """
+    target = limit * 0.95
+    points = [(1.0, first_size)]
+    fitted_scale, too_big_scale = 0.0, 1.0
+    best: tuple[bytes, tuple[int, int]] | None = None
+    for _ in range(_SCALE_TRIES):
+        s1, b1 = points[-1]
+        k = 2.0
+        if len(points) > 1:
+            s0, b0 = points[-2]
+            if b0 != b1:
+                k = min(4.0, max(1.0, math.log(b0 / b1) / math.log(s0 / s1)))
+        scale = s1 * (target / b1) ** (1 / k)
+        scale = min(max(scale, fitted_scale * 1.02), too_big_scale * 0.98)
+        if scale <= fitted_scale:
             break
-        out = _encode(img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0), lossy_fmt)
-        if len(out) <= limit:
-            return out, lossy_fmt, original, size
-    raise ImageTooLargeError(f"`{name}` can't be made small enough to fit the {format_size(limit)} limit.")
+        size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+        if min(size) < MIN_SIDE:
+            if best is not None:
+                break
+            return None
+        out = _encode(img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0), fmt)
+        points.append((scale, len(out)))
+        if len(out) > limit:
+            too_big_scale = scale
+            continue
+        fitted_scale, best = scale, (out, size)
+        if len(out) >= limit * _GOOD_ENOUGH:
+            break
+    return best
 
 
 def _lossless_may_fit(size: int, img: Image.Image, limit: int) -> bool:

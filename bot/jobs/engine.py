@@ -83,6 +83,7 @@ class JobEngine:
         self._clock = clock
         self._sleep = sleep
         self._now = now
+        self._started = False
         self._closing = False
         self._submit_lock = asyncio.Lock()
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -113,6 +114,7 @@ class JobEngine:
             else:
                 text = progress.running_text(job.scenario_status or "queued", job.progress, self._elapsed(job))
             self._spawn_aux(self.progress.show(job, f"{progress.RESTART_NOTE}\n{text}", force=True))
+        self._started = True
         self._pump()
 
     def queued_count(self, user_id: int) -> int:
@@ -179,7 +181,7 @@ class JobEngine:
 
     # -- scheduling ------------------------------------------------------------------------------------
     def _pump(self) -> None:
-        if self._closing:
+        if self._closing or not self._started:  # resumed jobs are loaded before anything new runs
             return
         if self._blocked_until is not None and self._clock() < self._blocked_until:
             return

@@ -173,7 +173,7 @@ def _problems(model: type[BaseModel], exc: ValidationError) -> dict[str, str]:
     problems: dict[str, str] = {}
     for error in exc.errors(include_url=False):
         raw = str(error["loc"][0]) if error["loc"] else "input"
-        name = raw if raw not in model.model_fields else to_camel(raw)
+        name = to_camel(raw) if "_" in raw else raw
         kind = error["type"]
         if kind == "literal_error" and raw in model.model_fields:
             allowed = ", ".join(str(v) for v in _allowed_values(model.model_fields[raw].annotation))

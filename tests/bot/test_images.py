@@ -77,10 +77,7 @@ def png_header_only(width: int, height: int) -> bytes:
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
-        + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
     )
 
 
@@ -288,14 +285,14 @@ def test_transparent_image_over_the_limit_keeps_its_alpha() -> None:
     assert prepared.mime_type in ("image/png", "image/webp")
     out = decode(prepared.data).convert("RGBA")
     assert out.getpixel((10, 0))[3] < 10
-    assert out.getpixel((10, 399))[3] > 245
+    assert out.getpixel((10, out.height - 1))[3] > 245
 
 
 # --- prepare_reference: refusals --------------------------------------------------------------------------
 
 
 def test_empty_file_is_refused() -> None:
-    with pytest.raises(EmptyFileError, match="`blank.png` is empty"):
+    with pytest.raises(EmptyFileError, match=r"`blank\.png` is empty"):
         prepare_reference(b"", filename="blank.png")
 
 
@@ -388,7 +385,8 @@ def test_global_pillow_limit_is_not_touched() -> None:
     before = Image.MAX_IMAGE_PIXELS
     with pytest.raises(DecompressionBombError):
         prepare_reference(png_header_only(8000, 6000), filename="bomb.png")
-    assert Image.MAX_IMAGE_PIXELS == before
+    after = Image.MAX_IMAGE_PIXELS
+    assert after == before
     assert MAX_PIXELS == 40_000_000
 
 
@@ -468,14 +466,15 @@ def test_fit_scales_down_when_needed_in_few_attempts(monkeypatch: pytest.MonkeyP
         f"scaled down from 1600×1600 to {out.width}×{out.height} and re-encoded as JPEG (quality 90) "
         f"to fit the {format_size(limit)} upload limit"
     )
-    # The scale is estimated from the size ratio, not searched one step at a time.
-    assert len(calls) <= 4
+    # The scale is estimated from the size ratio, not searched one step at a time: at most a lossless try,
+    # a full-size lossy try and three scaled ones.
+    assert len(calls) <= 5
     # Nor does it overshoot into a needlessly small picture.
-    assert len(fitted.data) > limit * 0.6
+    assert len(fitted.data) > limit * 0.75
 
 
 def test_fit_to_a_realistic_discord_limit() -> None:
-    data = encode(noise_rgb(2000, 1600), "PNG")
+    data = encode(noise_rgb(2200, 1700), "PNG")
     assert len(data) > 8 * MB
 
     fitted = fit_for_upload(data, filename="upscaled.png", limit=8 * MB)

@@ -79,6 +79,8 @@ class FakeMessage:
     mentions: list[int] = field(default_factory=list)
     mention_roles: list[int] = field(default_factory=list)
     mention_everyone: bool = False
+    # users named in content whose mention allowed_mentions lets through (the API's `mentions` field)
+    explicit_mentions: list[int] = field(default_factory=list)
     tts: bool = False
     type: int = 0
     message_reference: dict[str, Any] | None = None
@@ -228,3 +230,33 @@ def _bind(predicate: Callable[..., Any], arg: Any) -> Callable[[], Any]:
     if positional:
         return lambda: predicate(arg)
     return predicate
+
+
+@dataclass(eq=False)
+class FakeChannel:
+    """A text channel in a server (type 0) or a DM with the bot (type 1)."""
+
+    id: int
+    type: int
+    guild_id: int | None = None
+    name: str | None = None
+    recipient_id: int | None = None
+    position: int = 0
+    last_message_id: int | None = None
+
+
+@dataclass(eq=False)
+class FakeGuild:
+    """A server; `bot_member` is False for servers that only see the app through user installs."""
+
+    id: int
+    name: str
+    owner_id: int
+    bot_member: bool
+    filesize_limit: int
+    joined_at: float
+    channel_ids: list[int] = field(default_factory=list)
+    member_ids: list[int] = field(default_factory=list)
+    # user id -> role ids (besides @everyone, whose id is the guild id)
+    member_roles: dict[int, list[int]] = field(default_factory=dict)
+    roles: list[dict[str, Any]] = field(default_factory=list)

@@ -40,7 +40,9 @@ class Fault:
     - "delay": sleep `delay` seconds with the fake's `sleep`, then handle normally;
     - "malformed": handle the request fully, then answer 200 with a body that is not valid JSON.
 
-    The fault fires `times` times, then is spent.
+    The fault fires `times` times, then is spent. Note that aiohttp's client resends an idempotent
+    request (GET) once when the server disconnects, so a reset of a GET needs `times=2` to reach
+    the caller; POSTs are not resent.
     """
 
     method: str = "*"

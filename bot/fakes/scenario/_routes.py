@@ -18,7 +18,11 @@ if TYPE_CHECKING:
     from bot.fakes.scenario._fake import FakeScenario
 
 FAKE_KEY: web.AppKey[FakeScenario] = web.AppKey("fake_scenario")
-CALL_KEY = "fake_scenario.generate_call"
+# web.RequestKey arrived in aiohttp 3.14; older versions take a plain string key.
+_RequestKey = getattr(web, "RequestKey", None)
+CALL_KEY: Any = (
+    _RequestKey("fake_scenario.generate_call", GenerateCall) if _RequestKey else "fake_scenario.generate_call"
+)
 MAX_UPLOAD_BYTES = 6_000_000  # "images <6 MB" (docs); decimal megabytes, the stricter reading
 MAX_BULK_ASSETS = 200
 DRY_RUN_STATUS = 269

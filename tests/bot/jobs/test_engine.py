@@ -1,0 +1,258 @@
+"""The job engine against the fake Scenario: exactly once, fair, capped, resumable, and honest about failure."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.errors import NotAllowedError, QueueFullError, UserFacingError
+from bot.fakes.scenario import Fault
+from bot.jobs.delivery import DeliveryError
+from bot.jobs.models import JobState
+from tests.bot.jobs.conftest import Harness, new_job
+
+
+async def test_a_job_is_submitted_once_and_its_images_delivered_once(harness: Harness) -> None:
+    engine = harness.engine()
+    await engine.start()
+    job = new_job(numOutputs=2)
+
+    await engine.submit(job)
+    await harness.settle()
+
+    record = await harness.store.get(job.id)
+    assert record.state is JobState.DELIVERED
+    assert len(harness.fake.generate_calls) == 1
+    assert harness.fake.generate_calls[0].body == {"prompt": "a lighthouse at dusk", "numOutputs": 2}
+    [images] = harness.delivery.delivered[job.id]
+    served = [harness.fake.assets[asset_id].data for asset_id in record.output_asset_ids]
+    assert [image.data for image in images] == served
+    assert record.seeds and all(seed is not None for seed in record.seeds)
+    assert record.scenario_job_id == harness.fake.generate_calls[0].job_id
+
+
+async def test_progress_shows_status_words_and_a_bar(harness: Harness) -> None:
+    engine = harness.engine(progress_interval=0.0)
+    await engine.start()
+    job = new_job()
+    await engine.submit(job)
+    await harness.settle()
+
+    texts = harness.delivery.progress[job.id]
+    assert texts[0].startswith("⏳ Queued")
+    assert any("In progress" in text and "▰" in text and "%" in text for text in texts)
+
+
+async def test_one_users_burst_does_not_hold_back_another_user(harness: Harness) -> None:
+    engine = harness.engine(max_parallel=1, max_queued_per_user=10)
+    await engine.start()
+    greedy = [new_job(user_id=1, prompt=f"greedy {n}") for n in range(6)]
+    for job in greedy:
+        await engine.submit(job)
+    polite = new_job(user_id=2, prompt="polite")
+    await engine.submit(polite)
+    await harness.settle()
+
+    order = [call.body["prompt"] for call in harness.fake.generate_calls]
+    assert order.index("polite") <= 2, order
+    assert {job.id for job in greedy} | {polite.id} == set(harness.delivery.delivered)
+
+
+async def test_waiting_users_see_their_position_move_up(harness: Harness) -> None:
+    engine = harness.engine(max_parallel=1)
+    await engine.start()
+    jobs = [new_job(user_id=user, prompt=f"user {user}") for user in (1, 2, 3)]
+    for job in jobs:
+        await engine.submit(job)
+    await harness.settle()
+
+    last = harness.delivery.progress[jobs[2].id]
+    assert "position 3" in last[0] or "position 2" in last[0]
+    queued = [text for text in last if text.startswith("⏳")]
+    assert queued[-1] == "⏳ Queued — you're next."
+
+
+async def test_the_plan_ceiling_is_learned_from_a_429_and_never_exceeded(harness: Harness) -> None:
+    harness.fake.parallel_limit = 2
+    engine = harness.engine(max_parallel=5, max_queued_per_user=10, slot_retry_seconds=1.0)
+    await engine.start()
+    jobs = [new_job(user_id=n % 3, prompt=f"job {n}") for n in range(8)]
+    for job in jobs:
+        await engine.submit(job)
+    await harness.settle()
+
+    assert engine.scheduler.limit == 2
+    accepted = [call for call in harness.fake.generate_calls if call.status == 200]
+    refused = [call for call in harness.fake.generate_calls if call.status == 429]
+    assert len(accepted) == len(jobs)  # exactly one paid job each
+    assert len(refused) <= 3  # learned at once: only the jobs already in flight hit the ceiling
+    assert [(await harness.store.get(job.id)).state for job in jobs] == [JobState.DELIVERED] * len(jobs)
+    assert max_overlap(harness) <= 2
+
+
+def max_overlap(harness: Harness) -> int:
+    """The most Scenario jobs that were running at the same moment."""
+    events = []
+    for job in harness.fake.jobs.values():
+        events += [(job.created_at, 1), (job.success_at, -1)]
+    running = peak = 0
+    for _, change in sorted(events, key=lambda event: (event[0], event[1])):
+        running += change
+        peak = max(peak, running)
+    return peak
+
+
+async def test_waiting_for_a_free_slot_is_shown_to_the_user(harness: Harness) -> None:
+    harness.fake.inject(
+        Fault(
+            method="POST",
+            path=r"^/v1/generate/",
+            kind="status",
+            status=429,
+            body={
+                "reason": "You have reached your plan's limit.",
+                "name": "PlanLimitReachedError",
+                "details": {"actionName": "parallel-custom-jobs", "actionLimit": 3, "actionValue": 3},
+            },
+        )
+    )
+    engine = harness.engine(slot_retry_seconds=1.0)
+    await engine.start()
+    job = new_job()
+    await engine.submit(job)
+    await harness.settle()
+
+    assert any("Waiting for a free slot" in text for text in harness.delivery.progress[job.id])
+    assert (await harness.store.get(job.id)).state is JobState.DELIVERED
+
+
+async def test_a_failed_job_tells_the_user_scenarios_error_and_hint(harness: Harness) -> None:
+    harness.fake.fail_next_job(error="The prompt was refused", hint="Try describing it differently")
+    engine = harness.engine()
+    await engine.start()
+    job = new_job()
+    await engine.submit(job)
+    await harness.settle()
+
+    record = await harness.store.get(job.id)
+    assert record.state is JobState.FAILED
+    [text] = harness.delivery.failures[job.id]
+    assert "The prompt was refused" in text and "Try describing it differently" in text
+
+
+async def test_a_refused_request_spends_nothing_and_says_why(harness: Harness) -> None:
+    engine = harness.engine()
+    await engine.start()
+    job = new_job(imageSize="enormous")
+    await engine.submit(job)
+    await harness.settle()
+
+    assert (await harness.store.get(job.id)).state is JobState.FAILED
+    assert "imageSize" in harness.delivery.failures[job.id][0]
+    assert not harness.fake.jobs
+
+
+async def test_per_user_queue_cap_and_cancel(harness: Harness) -> None:
+    engine = harness.engine(max_parallel=1, max_queued_per_user=2)
+    harness.delivery.gate = None
+    jobs = [new_job(user_id=7, prompt=f"n{n}") for n in range(2)]
+    for job in jobs:  # not started: nothing runs until start()
+        await engine.submit(job)
+    with pytest.raises(QueueFullError, match="2 jobs waiting"):
+        await engine.submit(new_job(user_id=7))
+    engine.check_capacity(8)  # someone else is not affected
+
+    with pytest.raises(NotAllowedError):
+        await engine.cancel(jobs[1].id, user_id=8)
+    canceled = await engine.cancel(jobs[1].id, user_id=7)
+    assert canceled.state is JobState.CANCELED
+    await engine.start()
+    await harness.settle()
+    assert [call.body["prompt"] for call in harness.fake.generate_calls] == ["n0"]
+    with pytest.raises(UserFacingError, match="only queued jobs"):
+        await engine.cancel(jobs[0].id, user_id=7)
+
+
+async def test_a_restart_resumes_queued_and_running_jobs_without_resubmitting(harness: Harness) -> None:
+    first = harness.engine(max_parallel=1)
+    jobs = [new_job(user_id=n, prompt=f"p{n}") for n in range(3)]
+    for job in jobs:
+        await first.submit(job)
+    await first.start()
+    await harness.settle(lambda: len(harness.fake.generate_calls) == 1)
+    await harness.settle(lambda: harness.fake.jobs and all(j for j in harness.fake.jobs))
+    await first.shutdown()
+    states = {job.id: (await harness.store.get(job.id)).state for job in jobs}
+    assert JobState.QUEUED in states.values()
+
+    second = harness.engine(max_parallel=1)
+    await second.start()
+    await harness.settle()
+
+    assert len(harness.fake.generate_calls) == 3
+    for job in jobs:
+        assert (await harness.store.get(job.id)).state is JobState.DELIVERED
+        assert len(harness.delivery.delivered[job.id]) == 1
+        assert any("restarted" in text for text in harness.delivery.progress[job.id])
+
+
+async def test_an_interrupted_submission_is_found_at_scenario_not_sent_again(harness: Harness) -> None:
+    job = new_job()
+    await harness.store.add(job)
+    # The process died after POST /generate reached Scenario but before the job id was recorded.
+    started = job.created_at + timedelta(seconds=1)
+    await harness.store.update(job.id, state=JobState.SUBMITTING, submit_started_at=started, attempts=1)
+    await harness.client.run_model(job.model_id, job.inputs)
+
+    engine = harness.engine()
+    await engine.start()
+    await harness.settle()
+
+    assert len(harness.fake.generate_calls) == 1
+    record = await harness.store.get(job.id)
+    assert record.state is JobState.DELIVERED
+    assert record.scenario_job_id == harness.fake.generate_calls[0].job_id
+
+
+async def test_an_interrupted_submission_that_never_reached_scenario_is_sent_once(harness: Harness) -> None:
+    job = new_job()
+    await harness.store.add(job)
+    await harness.store.update(job.id, state=JobState.SUBMITTING, submit_started_at=job.created_at, attempts=1)
+
+    engine = harness.engine()
+    await engine.start()
+    await harness.settle()
+
+    assert len(harness.fake.generate_calls) == 1
+    assert (await harness.store.get(job.id)).state is JobState.DELIVERED
+
+
+async def test_a_lost_generate_response_still_makes_exactly_one_job(harness: Harness) -> None:
+    harness.fake.inject(Fault(method="POST", path=r"^/v1/generate/", kind="reset_after"))
+    engine = harness.engine()
+    await engine.start()
+    job = new_job()
+    await engine.submit(job)
+    await harness.settle()
+
+    assert len(harness.fake.generate_calls) == 1
+    assert (await harness.store.get(job.id)).state is JobState.DELIVERED
+
+
+async def test_delivery_is_retried_then_kept_as_undelivered_with_the_reason(harness: Harness) -> None:
+    harness.delivery.fail_with = [
+        DeliveryError("Discord failed (503)", retryable=True),
+        DeliveryError("the bot may not post in that channel or send you a DM"),
+    ]
+    engine = harness.engine()
+    await engine.start()
+    job = new_job()
+    await engine.submit(job)
+    await harness.settle()
+
+    record = await harness.store.get(job.id)
+    assert record.state is JobState.FAILED
+    assert "may not post in that channel" in record.last_error
+    assert f"/show {job.id}" in record.last_error
+    assert record.output_asset_ids  # the images are kept for /show

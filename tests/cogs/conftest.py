@@ -1,0 +1,119 @@
+"""The real bot, in this process, talking to the fake Discord and the fake Scenario on 127.0.0.1.
+
+Nothing inside discord.py is mocked: it logs in, syncs commands and receives interactions over a real
+websocket; Scenario jobs run on a shared FakeClock, so a 6-second job finishes in milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import aiohttp
+import discord
+import pytest
+from PIL import Image
+
+from bot.app import ScenarioBot
+from bot.fakes.clock import FakeClock
+from bot.fakes.discord import FakeDiscord, FakeMessage
+from bot.fakes.scenario import FakeScenario
+from bot.jobs.sqlite import SQLiteJobStore
+from bot.scenario import ScenarioClient
+from bot.settings import Settings
+
+
+@dataclass
+class World:
+    discord: FakeDiscord
+    scenario: FakeScenario
+    bot: ScenarioBot
+    store: SQLiteJobStore
+    clock: FakeClock
+
+    async def wait_for(self, predicate: Callable[[], object], timeout: float = 15.0) -> None:
+        await self.discord.wait_for(lambda: bool(predicate()), timeout=timeout)
+
+    async def result_of(self, interaction, timeout: float = 15.0) -> FakeMessage:
+        """Wait until the interaction's own message carries images, and return it."""
+        await self.wait_for(lambda: interaction.original is not None and interaction.original.attachments, timeout)
+        return interaction.original
+
+    def generate_calls(self) -> list:
+        return [call for call in self.scenario.generate_calls if call.status == 200]
+
+
+def png_bytes(size: tuple[int, int] = (64, 48), colour: str = "teal", fmt: str = "PNG") -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+async def start_world(tmp_path, *, settings_overrides: dict | None = None, **fake_discord_options) -> World:
+    clock = FakeClock()
+    fd = FakeDiscord(**fake_discord_options)
+    await fd.start()
+    scenario = FakeScenario(api_key="key", api_secret="secret", clock=clock, sleep=clock.sleep, job_duration=6.0)
+    scenario_url = await scenario.start()
+    settings = Settings(
+        discord_token="fake-token",
+        scenario_sdk_api_key="key",
+        scenario_sdk_api_secret="secret",
+        scenario_base_url=scenario_url,
+        discord_api_base_url=fd.api_base,
+        database_url=f"sqlite:///{tmp_path}/bot.db",
+        **(settings_overrides or {}),
+    )
+    discord.http.Route.BASE = fd.api_base
+    store = SQLiteJobStore(tmp_path / "bot.db")
+    await store.open()
+    session = aiohttp.ClientSession()
+    client = ScenarioClient(session, "key", "secret", scenario_url, clock=clock, sleep=clock.sleep)
+    bot = ScenarioBot(
+        settings=settings,
+        session=session,
+        scenario=client,
+        store=store,
+        guild_ready_timeout=0.05,
+        engine_options={"clock": clock, "sleep": clock.sleep},
+    )
+    await bot.login("fake-token")
+    bot._test_task = asyncio.create_task(bot.connect(reconnect=False))  # type: ignore[attr-defined]
+    await fd.wait_until_connected(timeout=10)
+    return World(fd, scenario, bot, store, clock)
+
+
+async def stop_world(world: World) -> None:
+    await world.bot.close()
+    world.bot._test_task.cancel()  # type: ignore[attr-defined]
+    await asyncio.gather(world.bot._test_task, return_exceptions=True)  # type: ignore[attr-defined]
+    await world.bot.session.close()
+    await world.store.close()
+    await world.discord.stop()
+    await world.scenario.stop()
+
+
+@pytest.fixture
+async def make_world(tmp_path) -> AsyncIterator[Callable[..., object]]:
+    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    worlds: list[World] = []
+
+    async def make(**options: object) -> World:
+        world = await start_world(tmp_path, **options)
+        worlds.append(world)
+        return world
+
+    yield make
+    for world in worlds:
+        await stop_world(world)
+    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+    # Every request the bot sent during the test must satisfy Discord's OpenAPI spec.
+    for world in worlds:
+        assert not world.discord.violations, world.discord.violations
+
+
+@pytest.fixture
+async def world(make_world) -> World:
+    return await make_world()
