@@ -284,6 +284,11 @@ def _unreadable(data: bytes, name: str) -> ImageError:
             f"`{name}` looks like a {kind} but is damaged or incomplete, so it can't be read. "
             "Please export or save it again and retry."
         )
+    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"mif1", b"msf1"):
+        return NotAnImageError(
+            f"`{name}` is a HEIC photo, which I can't read. {_HINT} "
+            "(On an iPhone: Settings → Camera → Formats → Most Compatible.)"
+        )
     looks_like = _describe(data)
     if looks_like:
         return NotAnImageError(f"`{name}` is not an image (it looks like {looks_like}). {_HINT}")
@@ -313,9 +318,6 @@ def _describe(data: bytes) -> str | None:
         if data.startswith(magic):
             return what
     if data[4:8] == b"ftyp":
-        brand = data[8:12]
-        if brand in (b"heic", b"heix", b"hevc", b"mif1", b"msf1"):
-            return "a HEIC photo, which isn't supported; on iPhone choose Most Compatible in Camera settings"
         return "a video"
     if data[:4] == b"RIFF":
         return {b"WAVE": "an audio file", b"AVI ": "a video"}.get(data[8:12])
@@ -371,9 +373,7 @@ _GOOD_ENOUGH = 0.75
 """Stop searching once an encoding uses this share of the limit: a few percent more pixels aren't worth it."""
 
 
-def _scale_to_fit(
-    img: Image.Image, fmt: str, limit: int, *, first_size: int
-) -> tuple[bytes, tuple[int, int]] | None:
+def _scale_to_fit(img: Image.Image, fmt: str, limit: int, *, first_size: int) -> tuple[bytes, tuple[int, int]] | None:
     """The largest scaled-down encoding found within `limit` in a few tries, or None below `MIN_SIDE`.
 
     Encoded size follows roughly scale**k: k is 2 (bytes per pixel constant) for smooth pictures and more for

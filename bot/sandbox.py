@@ -25,17 +25,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line options."""
     parser = argparse.ArgumentParser(prog="python -m bot.sandbox", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=int, default=8765, help="port to bind; 0 picks a free one (default 8765)"
-    )
+    parser.add_argument("--port", type=int, default=8765, help="port to bind; 0 picks a free one (default 8765)")
     parser.add_argument("--key", default=None, help="API key to require (default: accept any credentials)")
     parser.add_argument("--secret", default=None, help="API secret to require (default: accept any)")
-    parser.add_argument(
-        "--job-seconds", type=float, default=3.0, help="seconds a job takes to succeed (default 3)"
-    )
-    parser.add_argument(
-        "--parallel-limit", type=int, default=None, help="parallel jobs before 429 (default none)"
-    )
+    parser.add_argument("--job-seconds", type=float, default=3.0, help="seconds a job takes to succeed (default 3)")
+    parser.add_argument("--parallel-limit", type=int, default=None, help="parallel jobs before 429 (default none)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
 

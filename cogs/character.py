@@ -17,6 +17,7 @@ from bot.scenario import (
     CHARACTER_ASPECT_RATIOS,
     CHARACTER_RESOLUTIONS,
     IDEOGRAM_CHARACTER,
+    MAX_UPLOAD_BYTES,
     PROMPT_MAX_LENGTH,
     IdeogramCharacterInput,
 )
@@ -140,7 +141,9 @@ class Character(commands.Cog):
             max_bytes=self.bot.settings.max_attachment_bytes,
             allowed_hosts=self.bot.attachment_hosts,
         )
-        prepared = await asyncio.to_thread(prepare_reference, data, filename=file.filename)
+        prepared = await asyncio.to_thread(
+            prepare_reference, data, filename=file.filename, max_bytes=MAX_UPLOAD_BYTES
+        )
         stem = file.filename.rsplit(".", 1)[0] or "reference"
         return await self.bot.scenario.upload_image(
             prepared.data, name=f"{stem}.{prepared.extension}", mime_type=prepared.mime_type

@@ -105,19 +105,22 @@ def sqlite_path(database_url: str) -> Path:
 
 
 class SQLiteJobStore:
-    """The `JobStore` on one SQLite file; every method is one atomic, committed statement."""
+    """The `JobStore` on one SQLite file; every method is one atomic, committed statement.
+
+    `migrations` defaults to the module's `MIGRATIONS`; `clock` gives `updated_at`/`finished_at`.
+    """
 
     def __init__(
         self,
         path: Path | str,
         *,
-        migrations: Sequence[tuple[int, str]] = MIGRATIONS,
+        migrations: Sequence[tuple[int, str]] | None = None,
         synchronous: str = "NORMAL",
         busy_timeout_ms: int = 5000,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.path = path if str(path) == MEMORY else Path(path)
-        self._migrations = sorted(migrations)
+        self._migrations = sorted(MIGRATIONS if migrations is None else migrations)
         self._synchronous = synchronous
         self._busy_timeout_ms = busy_timeout_ms
         self._clock = clock

@@ -48,7 +48,7 @@ class JobStore(Protocol):
         """How many of a user's records are not terminal."""
 
     async def scenario_job_ids_since(self, since: Any) -> set[str]:
-        """Scenario job ids already claimed by records created at or after `since`."""
+        """Scenario job ids already claimed by records touched at or after `since` (a superset is harmless)."""
 
 
 def open_store(database_url: str) -> JobStore:

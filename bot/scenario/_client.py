@@ -58,9 +58,7 @@ def _parse(model: type[BaseModel], data: Any, key: str, what: str) -> Any:
         return model.model_validate(data[key])
     except (KeyError, TypeError, ValidationError) as exc:
         detail = f"missing {key!r}" if not isinstance(exc, ValidationError) else _first_error(exc)
-        raise APIResponseValidationError(
-            f"Scenario's answer to {what} was not understood: {detail}"
-        ) from None
+        raise APIResponseValidationError(f"Scenario's answer to {what} was not understood: {detail}") from None
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -195,9 +193,7 @@ class ScenarioClient:
                 try:
                     jobs.append(Job.model_validate(raw))
                 except ValidationError as exc:
-                    log.warning(
-                        "Skipping a job Scenario listed that could not be read: %s", _first_error(exc)
-                    )
+                    log.warning("Skipping a job Scenario listed that could not be read: %s", _first_error(exc))
             token = data.get("nextPaginationToken")
             if not token or not isinstance(token, str):
                 break

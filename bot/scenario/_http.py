@@ -225,9 +225,7 @@ async def send_json(
     )  # fmt: skip
     if status >= 400:
         raise error_from_response(status, raw, resp_headers, method=method, path=path)
-    return Response(
-        status, decode_json(raw, status=status, request_id=request_id, what=f"{method} {path}"), request_id
-    )
+    return Response(status, decode_json(raw, status=status, request_id=request_id, what=f"{method} {path}"), request_id)
 
 
 async def fetch_bytes(

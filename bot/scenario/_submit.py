@@ -54,6 +54,10 @@ SEARCH_PAUSES = (0.0, 1.0, 2.0)
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
+def _created(job: Job) -> datetime:
+    return job.created_at or job.updated_at or _FAR_FUTURE
+
+
 def input_matches(job: Job, model_id: str, body: Mapping[str, Any]) -> bool:
     """Whether the job's echoed input holds every key of `body` with the same value (for `model_id`)."""
     echoed = job.metadata.input
@@ -88,7 +92,8 @@ async def find_submitted_job(
     ]
     if not matches:
         return None
-    matches.sort(key=lambda job: job.created_at or job.updated_at or _FAR_FUTURE)
+    # Scenario lists newest first, so among equal timestamps the later-listed job is the older one.
+    matches = [job for _, job in sorted(enumerate(matches), key=lambda row: (_created(row[1]), -row[0]))]
     if len(matches) > 1:
         log.warning(
             "%d recent jobs match a lost %s request; taking the earliest, %s",
@@ -141,9 +146,7 @@ async def run_model(
         except APIResponseError as exc:
             failure = exc
         else:
-            log.info(
-                "Started %s job %s (cost %s CU)", model_id, result.job.job_id, result.creative_units_cost
-            )
+            log.info("Started %s job %s (cost %s CU)", model_id, result.job.job_id, result.creative_units_cost)
             return result
 
         reached = not (isinstance(failure, APIConnectionError) and not failure.request_sent)

@@ -39,7 +39,7 @@ __all__ = [
     "make_status_error",
 ]
 
-MAX_UPLOAD_BYTES = 6 * 1024 * 1024
+MAX_UPLOAD_BYTES = 6_000_000
 """Scenario refuses image uploads (POST /assets) of 6 MB or more."""
 
 
@@ -161,9 +161,7 @@ class APIConnectionError(ScenarioError):
 class APITimeoutError(APIConnectionError):
     """The request took longer than the client's timeout."""
 
-    def __init__(
-        self, message: str = "Scenario did not answer in time.", *, request_sent: bool = True
-    ) -> None:
+    def __init__(self, message: str = "Scenario did not answer in time.", *, request_sent: bool = True) -> None:
         super().__init__(message, request_sent=request_sent)
 
 
@@ -250,9 +248,7 @@ class ImageTooLargeError(ScenarioError):
     def __init__(self, size: int, limit: int = MAX_UPLOAD_BYTES) -> None:
         self.size = size
         self.limit = limit
-        super().__init__(
-            f"The image is {_megabytes(size)}; Scenario accepts uploads of at most {_megabytes(limit)}."
-        )
+        super().__init__(f"The image is {_megabytes(size)}; Scenario accepts uploads of at most {_megabytes(limit)}.")
 
 
 class DownloadTooLargeError(ScenarioError):

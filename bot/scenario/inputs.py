@@ -43,9 +43,7 @@ PROMPT_MAX_LENGTH = 2000
 SEED_MAX = 2_147_483_647
 V4_MAX_OUTPUTS = 4
 
-V4ImageSize = Literal[
-    "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-]
+V4ImageSize = Literal["square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"]
 V4RenderingSpeed = Literal["TURBO", "BALANCED", "QUALITY"]
 Acceleration = Literal["none", "low", "regular", "high"]
 CharacterStyle = Literal["Auto", "Fiction", "Realistic"]

@@ -303,7 +303,7 @@ def test_empty_file_is_refused() -> None:
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\n", "a PDF document"),
         (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(40), "a ZIP archive"),
         (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>', "an SVG drawing"),
-        (b"\x00\x00\x00\x18ftypheic" + bytes(40), "a HEIC photo"),
+        (b"\x00\x00\x00\x18ftypisom" + bytes(40), "a video"),
     ],
 )
 def test_non_images_named_png_say_what_they_look_like(data: bytes, looks_like: str) -> None:
@@ -314,6 +314,16 @@ def test_non_images_named_png_say_what_they_look_like(data: bytes, looks_like: s
     assert message.startswith("`image.png` is not an image")
     assert looks_like in message
     assert "PNG, JPEG or WebP" in message
+
+
+def test_heic_photo_gets_advice_instead_of_not_an_image() -> None:
+    data = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(40)
+
+    with pytest.raises(NotAnImageError) as caught:
+        prepare_reference(data, filename="IMG_4242.HEIC")
+
+    assert str(caught.value).startswith("`IMG_4242.HEIC` is a HEIC photo, which I can't read.")
+    assert "Most Compatible" in str(caught.value)
 
 
 def test_unknown_binary_is_not_an_image() -> None:

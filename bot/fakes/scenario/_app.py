@@ -102,9 +102,7 @@ def _fault_response(fault: Fault) -> web.Response:
     headers = dict(fault.headers or {})
     if isinstance(body, bytes | str):
         headers.setdefault("Content-Type", "application/json")
-        return web.Response(
-            body=body.encode() if isinstance(body, str) else body, status=fault.status, headers=headers
-        )
+        return web.Response(body=body.encode() if isinstance(body, str) else body, status=fault.status, headers=headers)
     return web.json_response(body, status=fault.status, headers=headers)
 
 
@@ -122,13 +120,11 @@ async def _record_unhandled_generate(request: web.Request, response: web.StreamR
     if request.method != "POST" or match is None:
         return
     body: Any = None
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError, web.HTTPException):
         body = await request.json()
     fake = request.app[FAKE_KEY]
     status = None if response is None else response.status
-    fake.generate_calls.append(
-        GenerateCall(match.group(1), body if isinstance(body, dict) else None, None, status)
-    )
+    fake.generate_calls.append(GenerateCall(match.group(1), body if isinstance(body, dict) else None, None, status))
 
 
 def _finish(request: web.Request, response: web.StreamResponse | None) -> web.StreamResponse:

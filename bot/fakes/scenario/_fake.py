@@ -110,9 +110,7 @@ class FakeScenario:
         """Queue a fault; faults are matched in injection order, each firing `fault.times` times."""
         self.faults.add(fault)
 
-    def fail_next_job(
-        self, error: str = "Provider refused the prompt", hint: str = "Rephrase the prompt"
-    ) -> None:
+    def fail_next_job(self, error: str = "Provider refused the prompt", hint: str = "Rephrase the prompt") -> None:
         """The next created job ends in `failure` with metadata.error and metadata.hint."""
         self._outcomes.append((error, hint))
 

@@ -75,9 +75,7 @@ def inspect_image(data: bytes) -> tuple[str, int, int]:
     return mime, size[0], size[1]
 
 
-def transform(
-    data: bytes, width: str | None, height: str | None, fmt: str | None
-) -> tuple[bytes, str] | None:
+def transform(data: bytes, width: str | None, height: str | None, fmt: str | None) -> tuple[bytes, str] | None:
     """Apply the CDN's `width`/`height`/`format` query loosely (fit inside); None means serve as is."""
     target_format = _TRANSFORM_FORMATS.get((fmt or "").lower())
     w = int(width) if width and width.isdigit() and int(width) > 0 else None

@@ -89,9 +89,7 @@ def validate(model_id: str, body: dict[str, Any], find_asset: AssetLookup, rng: 
     allowed = _V4_FIELDS if model_id == V4 else _CHARACTER_FIELDS
     unknown = sorted(set(body) - allowed)
     if unknown:
-        raise InputError(
-            f'Unknown input "{unknown[0]}" for {model_id}; allowed inputs: {", ".join(sorted(allowed))}'
-        )
+        raise InputError(f'Unknown input "{unknown[0]}" for {model_id}; allowed inputs: {", ".join(sorted(allowed))}')
     prompt = _prompt(body)
     seed = _seed(body, rng)
     if model_id == V4:
@@ -113,9 +111,7 @@ def validate(model_id: str, body: dict[str, Any], find_asset: AssetLookup, rng: 
     mask = _asset(body, "mask", find_asset, required=False)
     if (image is None) != (mask is None):
         present, missing = ("image", "mask") if mask is None else ("mask", "image")
-        raise InputError(
-            f'Invalid input "{missing}": "{present}" requires "{missing}" (inpainting uses both)'
-        )
+        raise InputError(f'Invalid input "{missing}": "{present}" requires "{missing}" (inpainting uses both)')
     if image is not None:
         size = (image.width, image.height)
     elif resolution != "None":
@@ -135,9 +131,7 @@ def _prompt(body: dict[str, Any]) -> str:
     if not prompt.strip():
         raise InputError('Invalid input "prompt": must not be empty')
     if len(prompt) > MAX_PROMPT_LENGTH:
-        raise InputError(
-            f'Invalid input "prompt": must be at most {MAX_PROMPT_LENGTH} characters (got {len(prompt)})'
-        )
+        raise InputError(f'Invalid input "prompt": must be at most {MAX_PROMPT_LENGTH} characters (got {len(prompt)})')
     return prompt
 
 

@@ -79,9 +79,7 @@ def list_jobs(fake: FakeScenario, query: Mapping[str, str]) -> dict[str, Any]:
         fake.observe(job.job_id, view.status, now)
     body: dict[str, Any] = {"jobs": [job_json(job, view, tb) for _, job, view in page]}
     if offset + page_size < len(rows):
-        body["nextPaginationToken"] = base64.urlsafe_b64encode(
-            f"offset:{offset + page_size}".encode()
-        ).decode()
+        body["nextPaginationToken"] = base64.urlsafe_b64encode(f"offset:{offset + page_size}".encode()).decode()
     return body
 
 

@@ -150,9 +150,7 @@ async def asset_upload(request: web.Request) -> web.Response:
     except binascii.Error as exc:
         raise ApiError(400, error_body('Invalid "image": not valid base64')) from exc
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ApiError(
-            400, error_body(f'Invalid "image": {len(data)} bytes, the limit is {MAX_UPLOAD_BYTES}')
-        )
+        raise ApiError(400, error_body(f'Invalid "image": {len(data)} bytes, the limit is {MAX_UPLOAD_BYTES}'))
     try:
         mime_type, width, height = inspect_image(data)
     except ImageDecodeError as exc:
@@ -199,6 +197,4 @@ async def cdn(request: web.Request) -> web.Response:
     query = request.query
     changed = transform(asset.data, query.get("width"), query.get("height"), query.get("format"))
     data, mime_type = changed if changed is not None else (asset.data, asset.mime_type)
-    return web.Response(
-        body=data, content_type=mime_type, headers={"Cache-Control": "private, max-age=604800"}
-    )
+    return web.Response(body=data, content_type=mime_type, headers={"Cache-Control": "private, max-age=604800"})

@@ -39,4 +39,3 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 def client(fake: FakeScenario, session: aiohttp.ClientSession, clock: FakeClock) -> ScenarioClient:
     assert fake.base_url is not None
     return ScenarioClient(session, API_KEY, API_SECRET, fake.base_url, sleep=clock.sleep, clock=clock)
-

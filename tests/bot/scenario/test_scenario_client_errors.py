@@ -102,7 +102,7 @@ async def test_timeout(fake: FakeScenario, session: aiohttp.ClientSession, clock
     client = ScenarioClient(session, fake.api_key or "", fake.api_secret or "", fake.base_url,
                             sleep=clock.sleep, request_timeout=0.2, max_retries=0)  # fmt: skip
     fake.inject(Fault(method="GET", path=JOBS, kind="delay", delay=1.0))
-    with pytest.raises(APITimeoutError, match="did not answer within 0.2 s"):
+    with pytest.raises(APITimeoutError, match=r"did not answer within 0\.2 s"):
         await client.get_job("job_1")
 
 
