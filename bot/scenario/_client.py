@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.cloud.scenario.com/v1"
 BULK_CHUNK = 200
+_FALLBACK_CONCURRENCY = 8
 
 
 def _utcnow() -> datetime:
@@ -124,7 +125,7 @@ class ScenarioClient:
     async def run_model(
         self, model_id: str, body: Mapping[str, Any], *, exclude_job_ids: Collection[str] = ()
     ) -> GenerateResult:
-        """Start a (paid) generation; at most one job is created per call, see `_submit.py`."""
+        """Start a (paid) generation. Never resent blindly: see `_submit.py` for how a lost answer is handled."""
         return await _submit.run_model(self, model_id, dict(body), exclude_job_ids=exclude_job_ids)
 
     async def _post_generate(self, model_id: str, body: Mapping[str, Any]) -> GenerateResult:
@@ -271,7 +272,13 @@ class ScenarioClient:
                 asset = _parse(Asset, {"asset": raw}, "asset", "POST /assets/get-bulk")
                 found[asset.id] = asset
         missing = [asset_id for asset_id in wanted if asset_id not in found]
-        for asset in await asyncio.gather(*(self.get_asset(asset_id) for asset_id in missing)):
+        limit = asyncio.Semaphore(_FALLBACK_CONCURRENCY)
+
+        async def fetch(asset_id: str) -> Asset:
+            async with limit:
+                return await self.get_asset(asset_id)
+
+        for asset in await asyncio.gather(*(fetch(asset_id) for asset_id in missing)):
             found[asset.id] = asset
         return [found[asset_id] for asset_id in asset_ids]
 

@@ -38,9 +38,9 @@ class PollSchedule:
     """Delays between polls: `initial`, then times `factor` each poll, never above `maximum` (seconds).
 
     The defaults poll at about 0.5, 1.1, 1.9, 2.9, 4.1, 5.6, 7.5, 9.5, 11.5... s after submission. Measured
-    with `bench/poll.py`, a job is noticed on average within about 0.8 s of finishing (worst about 1.3 s)
-    whether it takes 3, 10 or 30 s, and a 30 s job costs about 20 requests; a factor of 1.5 saved two
-    requests but doubled the delay for 3 s jobs.
+    with `bench/poll.py` on loopback, a job is noticed on average 0.6-0.9 s after it finishes (at worst
+    about the 2 s cap) whether it takes 3, 10 or 30 s, and a 30 s job costs about 20 requests. A factor of
+    1.5 saves one or two requests per job but doubles the delay for 3 s jobs.
     """
 
     initial: float = 0.5

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from types import EllipsisType
 from typing import Any
@@ -21,6 +22,7 @@ from bot.fakes.discord._constants import (
     MEMBER_PERMISSIONS,
     MODERATOR_PERMISSIONS,
 )
+from bot.fakes.discord import _payloads as payloads
 from bot.fakes.discord._gateway import Gateway
 from bot.fakes.discord._interactions import InteractionFactory
 from bot.fakes.discord._models import (
@@ -33,7 +35,7 @@ from bot.fakes.discord._models import (
     RecordedRequest,
     SpecViolation,
 )
-from bot.fakes.discord._openapi import OpenAPI
+from bot.fakes.discord._openapi import OpenAPI, default_spec_path
 from bot.fakes.discord._rest import Routes
 from bot.fakes.discord._server import Fault, Server
 from bot.fakes.discord._state import FakeState
@@ -74,6 +76,12 @@ class FakeDiscord:
         routes = Routes(self._state, self._gateway, lambda: self.base_url, lambda: self.ack_deadline)
         self._server = Server(self._state, self._gateway, routes, self.openapi, token)
         self._interactions = InteractionFactory(self._state, lambda: self.base_url)
+        self._background: set[asyncio.Task[None]] = set()
+
+    @staticmethod
+    def spec_available(spec_path: Path | None = None) -> bool:
+        """Whether Discord's OpenAPI file is where `validate=True` would look for it."""
+        return (spec_path or default_spec_path()).is_file()
 
     # lifecycle -----------------------------------------------------------------------------------
 
@@ -212,12 +220,35 @@ class FakeDiscord:
 
     def add_guild(self, guild_id: int | None = None, name: str = "Another Server", *, channel_id: int | None = None,
                   bot_member: bool = True, filesize_limit: int = DEFAULT_FILESIZE_LIMIT) -> FakeGuild:
-        """Another server; bots that connect afterwards get its GUILD_CREATE."""
-        return self._state.add_guild(guild_id, name, channel_id=channel_id, bot_member=bot_member,
-                                     filesize_limit=filesize_limit)
+        """Another server; connected bots get its GUILD_CREATE (as when a bot is added to a server)."""
+        guild = self._state.add_guild(guild_id, name, channel_id=channel_id, bot_member=bot_member,
+                                      filesize_limit=filesize_limit)
+        if bot_member:
+            self._in_background(self._gateway.dispatch_guild_event(
+                "GUILD_CREATE", payloads.guild_create(self._state, guild), guild.id
+            ))
+        return guild
 
-    def add_channel(self, guild_id: int | None = None, channel_id: int | None = None, *, name: str = "channel") -> FakeChannel:
-        return self._state.add_channel(guild_id or self.guild_id, channel_id, name=name)
+    def add_channel(
+        self, guild_id: int | None = None, channel_id: int | None = None, *, name: str = "channel"
+    ) -> FakeChannel:
+        """Another text channel; connected bots get CHANNEL_CREATE."""
+        channel = self._state.add_channel(guild_id or self.guild_id, channel_id, name=name)
+        if self._state.guilds[channel.guild_id or 0].bot_member:
+            data = payloads.channel(self._state, channel)
+            self._in_background(self._gateway.dispatch_guild_event("CHANNEL_CREATE", data, channel.guild_id or 0))
+        return channel
+
+    def _in_background(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Deliver a gateway event from synchronous API calls, when a loop is running."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            coro.close()  # not started yet: bots will see it in their GUILD_CREATE
+            return
+        task = loop.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # users acting --------------------------------------------------------------------------------
 
@@ -227,12 +258,12 @@ class FakeDiscord:
         options: dict[str, Any] | None = None,
         *,
         user_id: int = DEFAULT_USER_ID,
-        guild_id: int | None | EllipsisType = ...,
+        guild_id: int | EllipsisType | None = ...,
         channel_id: int | None = None,
         attachments: dict[str, FakeFile] | None = None,
         age_seconds: float = 0.0,
         user_install: bool = False,
-        attachment_size_limit: int = DEFAULT_FILESIZE_LIMIT,
+        attachment_size_limit: int | None = None,
         member_permissions: int | None = None,
         raw_options: list[Any] | None = None,
     ) -> FakeInteraction:
@@ -240,9 +271,13 @@ class FakeDiscord:
 
         `guild_id` defaults to the default server (or, with `user_install`, a server without the bot);
         None means a DM with the bot. Attachment options take a FakeFile (in `options` or `attachments`).
+        `attachment_size_limit` defaults to the server's upload limit (10 MiB unboosted and in DMs).
         """
         if guild_id is ...:
             guild_id = EXTERNAL_GUILD_ID if user_install else self.guild_id
+        if attachment_size_limit is None:
+            guild = self._state.guilds.get(guild_id) if guild_id is not None else None
+            attachment_size_limit = guild.filesize_limit if guild is not None else DEFAULT_FILESIZE_LIMIT
         ix = self._interactions.command(
             name, options or {}, user_id=user_id, guild_id=guild_id, channel_id=channel_id, attachments=attachments,
             age_seconds=age_seconds, user_install=user_install, attachment_size_limit=attachment_size_limit,

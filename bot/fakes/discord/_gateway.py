@@ -103,7 +103,9 @@ class Gateway:
             self.state.changes.notify()
         return ws
 
-    async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any], current: Session | None) -> Session | None:
+    async def _identify(
+        self, ws: web.WebSocketResponse, data: dict[str, Any], current: Session | None
+    ) -> Session | None:
         if current is not None:
             await ws.close(code=4005, message=b"Already authenticated.")
             return current
@@ -171,6 +173,12 @@ class Gateway:
         intent = INTENT_GUILD_MESSAGES if guild_id else INTENT_DIRECT_MESSAGES
         for session in list(self.sessions.values()):
             if session.resumable and session.intents & intent and session.covers(guild_id):
+                await self._dispatch(session, event, data)
+
+    async def dispatch_guild_event(self, event: str, data: dict[str, Any], guild_id: int) -> None:
+        """GUILD_CREATE, CHANNEL_CREATE…: to every live session whose shard handles the server."""
+        for session in list(self.sessions.values()):
+            if session.resumable and session.covers(guild_id):
                 await self._dispatch(session, event, data)
 
     async def _dispatch(self, session: Session, event: str, data: dict[str, Any]) -> None:

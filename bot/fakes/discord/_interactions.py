@@ -8,6 +8,7 @@ play a modified client.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from bot.fakes.discord import _payloads as payloads
@@ -25,6 +26,7 @@ DM_APP_PERMISSIONS = (
     | Permissions.MENTION_EVERYONE
 )
 SELECT_TYPES = {3, 5, 6, 7, 8}
+FILE_UPLOAD = 19
 ALL_PERMISSIONS = (1 << 51) - 1
 
 
@@ -113,7 +115,7 @@ class InteractionFactory:
             self._check_availability(command, ix, user_install)
         resolved: dict[str, dict[str, Any]] = {}
         if raw_options is not None:
-            built = raw_options
+            built = self._raw_options(raw_options, attachments or {}, ix, resolved)
         else:
             values = {**options, **(attachments or {})}
             built = self._command_options(command, parts, values, ix, resolved)
@@ -127,12 +129,36 @@ class InteractionFactory:
         ix.payload["data"] = data
         return self.state.add_interaction(ix)
 
+    def _raw_options(
+        self, raw: list[Any], attachments: dict[str, FakeFile], ix: FakeInteraction,
+        resolved: dict[str, dict[str, Any]],
+    ) -> list[Any]:
+        """Sent as given, except that attachment options named in `attachments` get the uploaded file's id."""
+        ids: dict[str, str] = {}
+        for name, file in attachments.items():
+            ids[name] = self._option_value({"name": name, "type": 11}, file, ix, resolved)
+
+        def fill(options: list[Any]) -> list[Any]:
+            out = []
+            for option in options:
+                if isinstance(option, dict):
+                    option = dict(option)
+                    if option.get("type") == 11 and option.get("name") in ids:
+                        option["value"] = ids[option["name"]]
+                    if isinstance(option.get("options"), list):
+                        option["options"] = fill(option["options"])
+                out.append(option)
+            return out
+
+        return fill(raw)
+
     def _check_availability(self, command: dict[str, Any], ix: FakeInteraction, user_install: bool) -> None:
         context = ix.payload["context"]
         if command.get("contexts") is not None and context not in command["contexts"]:
             raise ClientCheckError(f"/{command['name']} is not offered in context {context} ({command['contexts']})")
         if (1 if user_install else 0) not in (command.get("integration_types") or [0]):
-            raise ClientCheckError(f"/{command['name']} is not available to a {'user' if user_install else 'guild'} install")
+            install = "user" if user_install else "guild"
+            raise ClientCheckError(f"/{command['name']} is not available to a {install} install")
         if ix.guild_id is None and command.get("dm_permission") is False:
             raise ClientCheckError(f"/{command['name']} has dm_permission=False")
         required = command.get("default_member_permissions")
@@ -238,10 +264,10 @@ class InteractionFactory:
         if values is not None and kind not in SELECT_TYPES:
             raise ClientCheckError(f"component {custom_id!r} is not a select menu")
         origin = self.state.interactions.get(message.interaction_id or 0)
+        limit = origin.attachment_size_limit if origin is not None else _guild_limit(self.state, message)
         ix = self._new(
             3, user_id=user_id, guild_id=message.guild_id, channel_id=message.channel_id, age_seconds=age_seconds,
-            user_install=origin.user_install if origin is not None else False,
-            attachment_size_limit=origin.attachment_size_limit if origin is not None else _guild_limit(self.state, message),
+            user_install=origin.user_install if origin is not None else False, attachment_size_limit=limit,
             member_permissions=member_permissions,
         )
         ix.message_id = message.id
@@ -274,8 +300,15 @@ class InteractionFactory:
             member_permissions=member_permissions,
         )
         ix.message_id = message_id if message is not None else None
-        components = raw_components if raw_components is not None else _submitted(opened[1], fields)  # type: ignore[index]
+        resolved: dict[str, dict[str, Any]] = {}
+
+        def upload(file: FakeFile) -> str:
+            return self._option_value({"name": "upload", "type": 11}, file, ix, resolved)
+
+        components = raw_components if raw_components is not None else _submitted(opened[1], fields, upload)  # type: ignore[index]
         ix.payload["data"] = {"custom_id": custom_id, "components": components}
+        if resolved:
+            ix.payload["data"]["resolved"] = resolved
         if message is not None:
             ix.payload["message"] = payloads.message(self.state, self.base_url(), message)
         return self.state.add_interaction(ix)
@@ -298,8 +331,13 @@ def _find_component(components: list[dict[str, Any]], custom_id: str) -> dict[st
     return None
 
 
-def _submitted(modal: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, Any]]:
-    """What Discord sends back for a modal: the same rows/labels, each input with its value."""
+def _submitted(
+    modal: dict[str, Any], fields: dict[str, Any], upload: Callable[[FakeFile], str]
+) -> list[dict[str, Any]]:
+    """What Discord sends back for a modal: the same rows/labels, each input with its value.
+
+    Text inputs take a string, selects a string or a list of values, file uploads a list of FakeFile.
+    """
     remaining = dict(fields)
 
     def answer(item: dict[str, Any]) -> dict[str, Any]:
@@ -318,6 +356,13 @@ def _submitted(modal: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, 
             if text and not item.get("min_length", 0) <= len(text) <= item.get("max_length", 4000):
                 raise ClientCheckError(f"text input {cid!r}: length out of range")
             out["value"] = text
+        elif kind == FILE_UPLOAD:
+            files = list(given or [])
+            if item.get("required", True) and not files:
+                raise ClientCheckError(f"file upload {cid!r} is required")
+            if not all(isinstance(f, FakeFile) for f in files):
+                raise ClientCheckError(f"file upload {cid!r} takes a list of FakeFile")
+            out["values"] = [upload(f) for f in files]
         elif kind in SELECT_TYPES:
             chosen = [given] if isinstance(given, str) else list(given or [])
             if item.get("required", True) and not chosen:

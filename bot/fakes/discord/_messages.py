@@ -207,7 +207,10 @@ def apply(
     compute_mentions(state, message)
 
 
-def _apply_attachments(state: FakeState, message: FakeMessage, payload: dict[str, Any], uploads: list[Upload]) -> None:
+def _apply_attachments(
+    state: FakeState, message: FakeMessage, payload: dict[str, Any], uploads: list[Upload]
+) -> None:
+    """`attachments` lists what to keep (existing ids) and names new uploads (by index); unlisted files are added."""
     new: dict[int, FakeAttachment] = {}
     ephemeral = message.ephemeral
 
@@ -231,7 +234,7 @@ def _apply_attachments(state: FakeState, message: FakeMessage, payload: dict[str
             try:
                 ref_id = int(ref)  # type: ignore[arg-type]
             except (TypeError, ValueError):
-                raise err.invalid_form(["attachments", position, "id"], "ATTACHMENT_NOT_FOUND", "Unknown attachment") from None
+                ref_id = -1
             if ref_id in existing:
                 kept.append(existing[ref_id])
             elif 0 <= ref_id < len(uploads):
@@ -260,7 +263,7 @@ def compute_mentions(state: FakeState, message: FakeMessage) -> None:
         parse = set(allowed.get("parse") or [])
         allowed_users = {int(u) for u in allowed.get("users") or []}
         allowed_roles = {int(r) for r in allowed.get("roles") or []}
-        if "users" in parse and allowed_users or "roles" in parse and allowed_roles:
+        if ("users" in parse and allowed_users) or ("roles" in parse and allowed_roles):
             raise err.invalid_form(
                 ["allowed_mentions"], "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
                 'parse:["users"] and users: [ids] are mutually exclusive.',

@@ -15,9 +15,11 @@ upload sizes, nonce reuse, permissions).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ MAX_REPORTED_ERRORS = 10
 # integers that fit a snowflake's 64 bits are added; every other type is still rejected.
 SNOWFLAKE_ALLOWANCE = {"type": "integer", "minimum": 0, "maximum": 2**64 - 1}
 
+_REQUIRED = re.compile(r"^'(.+)' is a required property$")
 _CODES = {
     "required": "BASE_TYPE_REQUIRED",
     "maxLength": "BASE_TYPE_MAX_LENGTH",
@@ -232,10 +235,8 @@ class OpenAPI:
             if kind == "boolean":
                 value = {"true": True, "1": True, "false": False, "0": False}.get(value.lower(), value)
             elif kind in ("integer", "number"):
-                try:
+                with contextlib.suppress(ValueError):
                     value = int(value) if kind == "integer" else float(value)
-                except ValueError:
-                    pass
             coerced[name] = value
         return coerced
 
@@ -314,10 +315,11 @@ def _narrow(error: ValidationError) -> ValidationError:
 
 def _to_problem(error: ValidationError, prefix: tuple[str, ...]) -> Problem:
     location: tuple[str | int, ...] = (*prefix, *error.absolute_path)
-    if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [name for name in error.validator_value if name not in error.instance]
+    if error.validator == "required":
+        # jsonschema reports each missing property as its own error: "'name' is a required property".
+        missing = _REQUIRED.match(error.message)
         if missing:
-            location = (*location, missing[0])
+            location = (*location, missing.group(1))
     code = _CODES.get(str(error.validator), f"SPEC_{error.validator}".upper())
     return Problem(location, _message(error), code)
 

@@ -53,14 +53,23 @@ ID = r"(?P<{}>\d+)"
 class Routes:
     """Route table plus handlers; `match` finds the handler for a method and API path."""
 
-    def __init__(self, state: FakeState, gateway: Gateway, base_url: Callable[[], str], ack_deadline: Callable[[], float | None]) -> None:
+    def __init__(
+        self, state: FakeState, gateway: Gateway, base_url: Callable[[], str],
+        ack_deadline: Callable[[], float | None],
+    ) -> None:
         self.state = state
         self.gateway = gateway
         self.base_url = base_url
         self.ack_deadline = ack_deadline
-        commands = CommandRoutes(state, base_url)
-        token = r"(?P<token>[^/]+)"
+        commands = CommandRoutes(state)
         app = ID.format("app_id")
+        hook = rf"/webhooks/{app}/(?P<token>[^/]+)"
+        hook_message = hook + r"/messages/(?P<message_id>@original|\d+)"
+        channel = "/channels/" + ID.format("channel_id")
+        message = channel + "/messages/" + ID.format("message_id")
+        guild = "/guilds/" + ID.format("guild_id")
+        callback = "/interactions/" + ID.format("interaction_id") + r"/(?P<token>[^/]+)/callback"
+        # (method, path pattern, handler, needs the bot token)
         table: list[tuple[str, str, Handler, bool]] = [
             ("GET", r"/users/@me", self.get_me, True),
             ("GET", r"/users/" + ID.format("user_id"), self.get_user, True),
@@ -68,21 +77,21 @@ class Routes:
             ("GET", r"/oauth2/applications/@me", self.get_application, True),
             ("GET", r"/gateway", self.get_gateway, False),
             ("GET", r"/gateway/bot", self.get_gateway_bot, True),
-            ("POST", rf"/interactions/{ID.format('interaction_id')}/{token}/callback", self.callback, False),
-            ("POST", rf"/webhooks/{app}/{token}", self.followup, False),
-            ("GET", rf"/webhooks/{app}/{token}/messages/(?P<message_id>@original|\d+)", self.get_webhook_message, False),
-            ("PATCH", rf"/webhooks/{app}/{token}/messages/(?P<message_id>@original|\d+)", self.edit_webhook_message, False),
-            ("DELETE", rf"/webhooks/{app}/{token}/messages/(?P<message_id>@original|\d+)", self.delete_webhook_message, False),
-            ("GET", r"/channels/" + ID.format("channel_id"), self.get_channel, True),
-            ("GET", r"/channels/" + ID.format("channel_id") + "/messages", self.list_messages, True),
-            ("POST", r"/channels/" + ID.format("channel_id") + "/messages", self.create_message, True),
-            ("POST", r"/channels/" + ID.format("channel_id") + "/typing", self.typing, True),
-            ("GET", r"/channels/" + ID.format("channel_id") + "/messages/" + ID.format("message_id"), self.get_message, True),
-            ("PATCH", r"/channels/" + ID.format("channel_id") + "/messages/" + ID.format("message_id"), self.edit_message, True),
-            ("DELETE", r"/channels/" + ID.format("channel_id") + "/messages/" + ID.format("message_id"), self.delete_message, True),
-            ("GET", r"/guilds/" + ID.format("guild_id"), self.get_guild, True),
-            ("GET", r"/guilds/" + ID.format("guild_id") + "/channels", self.get_guild_channels, True),
-            ("GET", r"/guilds/" + ID.format("guild_id") + "/members/" + ID.format("user_id"), self.get_member, True),
+            ("POST", callback, self.callback, False),
+            ("POST", hook, self.followup, False),
+            ("GET", hook_message, self.get_webhook_message, False),
+            ("PATCH", hook_message, self.edit_webhook_message, False),
+            ("DELETE", hook_message, self.delete_webhook_message, False),
+            ("GET", channel, self.get_channel, True),
+            ("GET", channel + "/messages", self.list_messages, True),
+            ("POST", channel + "/messages", self.create_message, True),
+            ("POST", channel + "/typing", self.typing, True),
+            ("GET", message, self.get_message, True),
+            ("PATCH", message, self.edit_message, True),
+            ("DELETE", message, self.delete_message, True),
+            ("GET", guild, self.get_guild, True),
+            ("GET", guild + "/channels", self.get_guild_channels, True),
+            ("GET", guild + "/members/" + ID.format("user_id"), self.get_member, True),
             *commands.table(app),
         ]
         self._table = [(m, re.compile(p + "$"), h, auth) for m, p, h, auth in table]
@@ -166,16 +175,18 @@ class Routes:
             raise err.invalid_form(["type"], "INTERACTION_RESPONSE_TYPE_INVALID", "Invalid interaction response type")
         response: dict[str, Any] = {"interaction": {"id": str(ix.id), "type": ix.type}}
         message: FakeMessage | None = None
+        # The message part of a callback is its `data`; files come with the callback's multipart body.
+        content = Body(call.body.media_type, data, call.body.uploads)
         if kind in (4, 5):
-            check_limits(call.body, size_limit=ix.attachment_size_limit)
+            check_limits(content, size_limit=ix.attachment_size_limit)
             flags = MessageFlags.LOADING | (int(data.get("flags") or 0) & MessageFlags.EPHEMERAL) if kind == 5 else 0
-            message = self._interaction_message(ix, call.body if kind == 4 else Body(None, {}), flags=flags)
+            message = self._interaction_message(ix, content if kind == 4 else Body(None, {}), flags=flags)
             ix.original = message
         elif kind in (6, 7):
             message = ix.original = state.message(ix.message_id or 0)
             if kind == 7:
-                check_limits(call.body, size_limit=ix.attachment_size_limit)
-                apply(state, message, call.body, creating=False)
+                check_limits(content, size_limit=ix.attachment_size_limit)
+                apply(state, message, content, creating=False)
         elif kind == 8:
             ix.autocomplete_choices = list(data.get("choices") or [])
         elif kind == 9:
@@ -191,7 +202,8 @@ class Routes:
             })
             if kind in (4, 7):
                 response["resource"] = {"type": kind, "message": self.render(message)}
-            await self._event("MESSAGE_CREATE" if kind in (4, 5) else "MESSAGE_UPDATE", message)
+            if kind != 6:
+                await self._event("MESSAGE_CREATE" if kind in (4, 5) else "MESSAGE_UPDATE", message)
         return (200, response) if call.flag("with_response") else (204, None)
 
     def _interaction_message(self, ix: FakeInteraction, body: Body, *, flags: int = 0) -> FakeMessage:
@@ -229,7 +241,7 @@ class Routes:
             raise err.unknown_webhook()
         check_limits(call.body, size_limit=ix.attachment_size_limit)
         original = ix.original
-        if original is not None and original.loading and original.interaction_id == ix.id:
+        if original is not None and original.loading and not original.deleted and original.interaction_id == ix.id:
             # Discord's documented compatibility rule: the first followup after a deferred response edits
             # the "thinking" message instead of creating one, keeping its ephemeral state.
             apply(self.state, original, call.body, creating=False)
@@ -281,7 +293,7 @@ class Routes:
         return message
 
     async def get_channel(self, call: Call) -> Result:
-        channel, guild = self._visible_channel(call)
+        channel, _ = self._visible_channel(call)
         return 200, payloads.channel(self.state, channel)
 
     async def list_messages(self, call: Call) -> Result:
@@ -352,9 +364,9 @@ class Routes:
     async def delete_message(self, call: Call) -> Result:
         channel, guild = self._visible_channel(call)
         message = self._channel_message(call, channel)
-        if message.author_id != self.state.bot_user_id:
-            if guild is None or not self.state.bot_permissions(guild) & Permissions.MANAGE_MESSAGES:
-                raise err.missing_permissions()
+        may_moderate = guild is not None and self.state.bot_permissions(guild) & Permissions.MANAGE_MESSAGES
+        if message.author_id != self.state.bot_user_id and not may_moderate:
+            raise err.missing_permissions()
         message.deleted = True
         self.state.changes.notify()
         await self._event("MESSAGE_DELETE", message)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.fakes.discord import _errors as err
@@ -18,7 +17,7 @@ SUBCOMMAND_TYPES = (1, 2)
 class CommandRoutes:
     """`/applications/{app}/commands` and `/applications/{app}/guilds/{guild}/commands`."""
 
-    def __init__(self, state: FakeState, base_url: Callable[[], str]) -> None:
+    def __init__(self, state: FakeState) -> None:
         self.state = state
 
     def table(self, app: str) -> list[tuple[str, str, Handler, bool]]:
@@ -71,7 +70,8 @@ class CommandRoutes:
             key = (command.get("name"), command.get("type") or 1)
             if key in seen:
                 raise err.invalid_form(
-                    [position, "name"], "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique"
+                    [position, "name"], "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                    "Application command names must be unique",
                 )
             seen.add(key)
             _check_options(command.get("options") or [], [position, "options"])

@@ -60,7 +60,7 @@ def test_job_errors() -> None:
 
 
 def test_size_and_uncertain_messages_say_plainly_what_happened() -> None:
-    too_big = ImageTooLargeError(7 * 1024 * 1024)
+    too_big = ImageTooLargeError(7_000_000)
     assert "7.0 MB" in str(too_big) and "6.0 MB" in str(too_big) and too_big.limit == MAX_UPLOAD_BYTES
     from datetime import UTC, datetime
 
