@@ -20,6 +20,7 @@ from bot.app import ScenarioBot
 from bot.fakes.clock import FakeClock
 from bot.fakes.discord import FakeDiscord, FakeMessage
 from bot.fakes.scenario import FakeScenario
+from bot.jobs.models import JobRecord
 from bot.jobs.sqlite import SQLiteJobStore
 from bot.scenario import ScenarioClient
 from bot.settings import Settings
@@ -36,10 +37,23 @@ class World:
     async def wait_for(self, predicate: Callable[[], object], timeout: float = 15.0) -> None:
         await self.discord.wait_for(lambda: bool(predicate()), timeout=timeout)
 
-    async def result_of(self, interaction, timeout: float = 15.0) -> FakeMessage:
-        """Wait until the interaction's own message carries images, and return it."""
+    async def result_of(self, interaction, timeout: float = 15.0) -> FakeMessage:  # noqa: ANN001
+        """Wait until the interaction's own message carries images and the job is recorded as delivered."""
         await self.wait_for(lambda: interaction.original is not None and interaction.original.attachments, timeout)
+        await self.job_for(interaction, finished=True, timeout=timeout)
         return interaction.original
+
+    async def job_for(self, interaction, *, finished: bool = False, timeout: float = 15.0) -> JobRecord:  # noqa: ANN001
+        """The job record an interaction created (waiting for it to finish when asked)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            jobs = await self.store.for_user(interaction.user_id, limit=100)
+            mine = [job for job in jobs if job.interaction_id == interaction.id]
+            if mine and (not finished or mine[0].state.terminal):
+                return mine[0]
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"no {'finished ' if finished else ''}job for interaction {interaction.id}")
 
     def generate_calls(self) -> list:
         return [call for call in self.scenario.generate_calls if call.status == 200]

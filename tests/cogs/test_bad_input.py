@@ -41,7 +41,7 @@ REFERENCE_CASES = {
     "text file": (FakeFile("notes.txt", b"just some words\n" * 20, "text/plain"), "not an image"),
     "pdf": (FakeFile("doc.pdf", b"%PDF-1.7\n" + b"0" * 500, "application/pdf"), "PDF"),
     "misleading extension": (FakeFile("photo.png", b"%PDF-1.4\n" + b"1" * 400, "image/png"), "PDF"),
-    "corrupt image": (FakeFile("broken.png", png_bytes((200, 200))[:120], "image/png"), "corrupt"),
+    "corrupt image": (FakeFile("broken.png", png_bytes((200, 200))[:120], "image/png"), "damaged"),
     "zero bytes": (FakeFile("empty.png", b"", "image/png"), "empty"),
     "decompression bomb": (FakeFile("huge.png", bomb_png(), "image/png"), "pixels"),
     "animated gif": (FakeFile("dance.gif", animated_gif(), "image/gif"), "nimated"),

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import EllipsisType
 from typing import Any
 
+from bot.fakes.discord import _payloads as payloads
 from bot.fakes.discord._constants import (
     API_PREFIX,
     APPLICATION_ID,
@@ -22,7 +23,6 @@ from bot.fakes.discord._constants import (
     MEMBER_PERMISSIONS,
     MODERATOR_PERMISSIONS,
 )
-from bot.fakes.discord import _payloads as payloads
 from bot.fakes.discord._gateway import Gateway
 from bot.fakes.discord._interactions import InteractionFactory
 from bot.fakes.discord._models import (

@@ -9,7 +9,7 @@ from bot.fakes.discord import _errors as err
 from bot.fakes.discord._state import FakeState
 
 if TYPE_CHECKING:
-    from bot.fakes.discord._rest import Call, Handler, Result
+    from bot.fakes.discord._rest_base import Call, Result, RouteTable
 
 SUBCOMMAND_TYPES = (1, 2)
 
@@ -20,7 +20,7 @@ class CommandRoutes:
     def __init__(self, state: FakeState) -> None:
         self.state = state
 
-    def table(self, app: str) -> list[tuple[str, str, Handler, bool]]:
+    def table(self, app: str) -> RouteTable:
         scope = rf"/applications/{app}(?:/guilds/(?P<guild_id>\d+))?/commands"
         one = scope + r"/(?P<command_id>\d+)"
         return [

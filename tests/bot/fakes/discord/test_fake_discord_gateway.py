@@ -106,3 +106,20 @@ async def test_two_processes_each_running_one_shard(fd: FakeDiscord) -> None:
         for bot in bots:
             await bot.close()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_server_added_later_arrives_as_guild_create(fd: FakeDiscord, bots: Bots) -> None:
+    bot = await bots.start()
+    guild = fd.add_guild(name="Boosted", filesize_limit=50 * 1024 * 1024)
+    await fd.wait_for(lambda: bot.get_guild(guild.id))
+    assert bot.get_guild(guild.id).filesize_limit == 50 * 1024 * 1024
+    channel = fd.add_channel(guild.id, name="art")
+    await fd.wait_for(lambda: bot.get_channel(channel.id))
+    # Guild commands sync there, and the interaction's upload limit follows the server's boost.
+    bot.tree.copy_global_to(guild=discord.Object(guild.id))
+    await bot.tree.sync(guild=discord.Object(guild.id))
+    assert [c["name"] for c in fd.guild_commands[guild.id]][:1] == ["imagine"]
+    ix = await fd.send_command("hold", guild_id=guild.id, channel_id=channel.id)
+    assert ix.payload["data"]["guild_id"] == str(guild.id)
+    assert ix.attachment_size_limit == 50 * 1024 * 1024
+    await ix.wait_for_callback()
