@@ -33,6 +33,13 @@ class World:
     bot: ScenarioBot
     store: SQLiteJobStore
     clock: FakeClock
+    settings: Settings
+
+    async def restart_bot(self) -> None:
+        """Stop the bot and start a new one on the same database and fakes, as a redeploy would."""
+        await stop_bot(self)
+        await self.discord.wait_for(lambda: not self.discord.connected)
+        await start_bot(self)
 
     async def wait_for(self, predicate: Callable[[], object], timeout: float = 15.0) -> None:
         await self.discord.wait_for(lambda: bool(predicate()), timeout=timeout)
@@ -80,31 +87,43 @@ async def start_world(tmp_path, *, settings_overrides: dict | None = None, **fak
         database_url=f"sqlite:///{tmp_path}/bot.db",
         **(settings_overrides or {}),
     )
-    discord.http.Route.BASE = fd.api_base
-    store = SQLiteJobStore(tmp_path / "bot.db")
-    await store.open()
+    world = World(fd, scenario, None, None, clock, settings)  # type: ignore[arg-type]
+    await start_bot(world)
+    return world
+
+
+async def start_bot(world: World) -> None:
+    """A fresh bot process's worth of objects (store, session, client, bot) on the world's fakes."""
+    discord.http.Route.BASE = world.discord.api_base
+    world.store = SQLiteJobStore(world.settings.database_url.removeprefix("sqlite:///"))
+    await world.store.open()
     session = aiohttp.ClientSession()
-    client = ScenarioClient(session, "key", "secret", scenario_url, clock=clock, sleep=clock.sleep)
-    bot = ScenarioBot(
-        settings=settings,
+    client = ScenarioClient(
+        session, "key", "secret", world.settings.scenario_base_url, clock=world.clock, sleep=world.clock.sleep
+    )
+    world.bot = ScenarioBot(
+        settings=world.settings,
         session=session,
         scenario=client,
-        store=store,
+        store=world.store,
         guild_ready_timeout=0.05,
-        engine_options={"clock": clock, "sleep": clock.sleep},
+        engine_options={"clock": world.clock, "sleep": world.clock.sleep},
     )
-    await bot.login("fake-token")
-    bot._test_task = asyncio.create_task(bot.connect(reconnect=False))  # type: ignore[attr-defined]
-    await fd.wait_until_connected(timeout=10)
-    return World(fd, scenario, bot, store, clock)
+    await world.bot.login("fake-token")
+    world.bot._test_task = asyncio.create_task(world.bot.connect(reconnect=False))  # type: ignore[attr-defined]
+    await world.discord.wait_until_connected(timeout=10)
 
 
-async def stop_world(world: World) -> None:
+async def stop_bot(world: World) -> None:
     await world.bot.close()
     world.bot._test_task.cancel()  # type: ignore[attr-defined]
     await asyncio.gather(world.bot._test_task, return_exceptions=True)  # type: ignore[attr-defined]
     await world.bot.session.close()
     await world.store.close()
+
+
+async def stop_world(world: World) -> None:
+    await stop_bot(world)
     await world.discord.stop()
     await world.scenario.stop()
 

@@ -51,9 +51,7 @@ REFERENCE_CASES = {
 @pytest.mark.parametrize("case", sorted(REFERENCE_CASES))
 async def test_a_bad_reference_is_refused_before_anything_is_spent(world: World, case: str) -> None:
     file, expected = REFERENCE_CASES[case]
-    interaction = await world.discord.send_command(
-        "character", {"prompt": "a hero"}, attachments={"reference": file}
-    )
+    interaction = await world.discord.send_command("character", {"prompt": "a hero"}, attachments={"reference": file})
     await world.wait_for(lambda: reply_text(interaction))
 
     assert expected.lower() in reply_text(interaction).lower()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import io
 import json
 import mimetypes
@@ -140,8 +139,8 @@ def make_attachment(
 
 
 def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Copy components and give every one a numeric `id`, as Discord does when the sender left it out."""
-    components = copy.deepcopy(components)
+    """Store components as Discord does: null fields dropped, a numeric `id` on each one left without."""
+    components = _without_nulls(components)
     used: set[int] = set()
     order: list[dict[str, Any]] = []
 
@@ -166,6 +165,14 @@ def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
             item["id"] = next_id
             used.add(next_id)
     return components
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def apply(

@@ -180,13 +180,16 @@ def _modal_opener(state: FakeState, ix: Any) -> Any:
 
 def message(state: FakeState, base_url: str, msg: FakeMessage, *, gateway: bool = False) -> dict[str, Any]:
     """A message object as REST returns it; `gateway=True` adds what MESSAGE_CREATE carries."""
+    attachments = [attachment(state, base_url, a) for a in msg.attachments]  # signs fresh CDN URLs
+    by_name = {a.filename: a for a in msg.attachments}
     data: dict[str, Any] = {
         "type": msg.type, "content": msg.content,
         "mentions": [user(state.user(u)) for u in msg.explicit_mentions],
-        "mention_roles": [str(r) for r in msg.mention_roles],
-        "attachments": [attachment(state, base_url, a) for a in msg.attachments],
-        "embeds": msg.embeds, "timestamp": iso(msg.timestamp), "edited_timestamp": iso(msg.edited_timestamp),
-        "flags": msg.flags, "components": msg.components, "id": str(msg.id), "channel_id": str(msg.channel_id),
+        "mention_roles": [str(r) for r in msg.mention_roles], "attachments": attachments,
+        "embeds": _embeds(by_name, msg.embeds), "timestamp": iso(msg.timestamp),
+        "edited_timestamp": iso(msg.edited_timestamp), "flags": msg.flags,
+        "components": _components(state, by_name, msg.components), "id": str(msg.id),
+        "channel_id": str(msg.channel_id),
         "author": user(state.user(msg.author_id)), "pinned": False, "mention_everyone": msg.mention_everyone,
         "tts": msg.tts,
     }
@@ -207,6 +210,79 @@ def message(state: FakeState, base_url: str, msg: FakeMessage, *, gateway: bool 
         if guild is not None and msg.author_id in guild.member_ids:
             data["member"] = member(state, guild, msg.author_id, with_user=False)
     return data
+
+
+def _media(state: FakeState, attachments: dict[str, FakeAttachment], media: dict[str, Any]) -> dict[str, Any]:
+    """An unfurled media item: `attachment://name` resolves to the uploaded file, as on Discord."""
+    url = media.get("url", "")
+    att = attachments.get(url.removeprefix("attachment://")) if url.startswith("attachment://") else None
+    if att is None:
+        extra = {k: v for k, v in media.items() if k != "url"}
+        return {"id": str(state.snowflake()), "url": url, "proxy_url": url, **extra}
+    data: dict[str, Any] = {
+        "id": str(att.id), "url": att.url, "proxy_url": att.proxy_url, "content_type": att.content_type,
+        "attachment_id": str(att.id),
+    }
+    if att.width is not None:
+        data["width"], data["height"] = att.width, att.height
+    return data
+
+
+def _components(
+    state: FakeState, attachments: dict[str, FakeAttachment], components: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Components as Discord returns them: media resolved, file components named and sized."""
+
+    def render(item: dict[str, Any]) -> dict[str, Any]:
+        out = dict(item)
+        kind = item.get("type")
+        if isinstance(item.get("components"), list):
+            out["components"] = [render(c) for c in item["components"]]
+        if isinstance(item.get("accessory"), dict):
+            out["accessory"] = render(item["accessory"])
+        if kind == 11:  # thumbnail
+            out["media"] = _media(state, attachments, item.get("media") or {})
+            out.setdefault("description", None)
+            out.setdefault("spoiler", False)
+        elif kind == 12:  # media gallery
+            out["items"] = [
+                {"description": None, "spoiler": False, **entry, "media": _media(state, attachments, entry["media"])}
+                for entry in item.get("items") or []
+            ]
+        elif kind == 13:  # file
+            media = _media(state, attachments, item.get("file") or {})
+            att = state.attachments.get(int(media.get("attachment_id", 0)))
+            out.update({"file": media, "name": att.filename if att else None, "size": att.size if att else None})
+            out.setdefault("spoiler", False)
+        return out
+
+    if not any(_has_media(c) for c in components):
+        return components
+    return [render(c) for c in components]
+
+
+def _has_media(item: dict[str, Any]) -> bool:
+    if item.get("type") in (11, 12, 13):
+        return True
+    children = list(item.get("components") or [])
+    if isinstance(item.get("accessory"), dict):
+        children.append(item["accessory"])
+    return any(_has_media(c) for c in children if isinstance(c, dict))
+
+
+def _embeds(attachments: dict[str, FakeAttachment], embeds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`attachment://name` in an embed's image or thumbnail points at the uploaded file, as on Discord."""
+    rendered = []
+    for embed in embeds:
+        out = dict(embed)
+        for key in ("image", "thumbnail"):
+            url = (embed.get(key) or {}).get("url", "")
+            att = attachments.get(url.removeprefix("attachment://")) if url.startswith("attachment://") else None
+            if att is not None:
+                out[key] = {"url": att.url, "proxy_url": att.proxy_url, "width": att.width, "height": att.height,
+                            "content_type": att.content_type, "flags": 0}
+        rendered.append(out)
+    return rendered
 
 
 def ready(state: FakeState, session_id: str, resume_url: str, guilds: list[FakeGuild],

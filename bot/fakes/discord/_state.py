@@ -90,8 +90,10 @@ class FakeState:
     def snowflake(self, at: float | None = None) -> int:
         """A unique snowflake whose timestamp is `at` (default: now on the fake's clock)."""
         moment = self.clock() if at is None else at
+        if moment * 1000 < DISCORD_EPOCH_MS:
+            raise ValueError(f"fd.clock must return Unix time in seconds (as time.time does), got {moment}")
         self._increment += 1
-        ms = max(int(moment * 1000) - DISCORD_EPOCH_MS, 0)
+        ms = int(moment * 1000) - DISCORD_EPOCH_MS
         return (ms << 22) | (self._increment & 0x3FFFFF)
 
     # users, servers, channels --------------------------------------------------------------------

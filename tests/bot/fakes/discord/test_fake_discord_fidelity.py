@@ -6,7 +6,7 @@ import io
 
 import discord
 
-from bot.fakes.discord import DEFAULT_USER_ID, MODERATOR_USER_ID, FakeDiscord, FakeFile
+from bot.fakes.discord import DEFAULT_USER_ID, MODERATOR_USER_ID, FakeDiscord, FakeFile, MessageFlags
 from tests.bot.fakes.discord.conftest import ProbeBot, png_bytes
 
 
@@ -45,6 +45,58 @@ async def test_every_response_in_a_session_matches_the_spec(fd: FakeDiscord, bot
         assert not problems, (request.method, request.path, [p.describe() for p in problems])
         checked += 1
     assert checked >= 15
+    fd.assert_no_violations()
+
+
+class Gallery(discord.ui.LayoutView):
+    """Components v2: a container with text, a thumbnail, a gallery and a file, and a row of buttons."""
+
+    box = discord.ui.Container(
+        discord.ui.TextDisplay("Your images"),
+        discord.ui.Separator(),
+        discord.ui.Section(discord.ui.TextDisplay("first"), accessory=discord.ui.Thumbnail("attachment://a.png")),
+        discord.ui.MediaGallery(discord.MediaGalleryItem("attachment://b.png", description="second")),
+        discord.ui.File("attachment://notes.txt"),
+        accent_colour=0x2F80ED,
+    )
+    row = discord.ui.ActionRow(
+        discord.ui.Button(label="Again", emoji="🔁", custom_id="again"),
+        discord.ui.Button(label="Docs", url="https://docs.scenario.com"),
+    )
+
+
+class Pickers(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+        options = [discord.SelectOption(label="V4", value="v4", emoji="🎨"), discord.SelectOption(label="C", value="c")]
+        self.add_item(discord.ui.Select(custom_id="model", options=options, placeholder="Model"))
+        self.add_item(discord.ui.UserSelect(custom_id="who"))
+
+
+async def test_rich_messages_are_stored_and_returned_as_discord_does(fd: FakeDiscord, bot: ProbeBot) -> None:
+    channel = bot.get_channel(fd.channel_id)
+    files = [discord.File(io.BytesIO(png_bytes((20, 10))), "a.png"), discord.File(io.BytesIO(png_bytes()), "b.png"),
+             discord.File(io.BytesIO(b"notes"), "notes.txt")]
+    v2 = await channel.send(view=Gallery(), files=files)
+    stored = fd.messages[v2.id]
+    assert stored.flags & MessageFlags.IS_COMPONENTS_V2 and sorted(stored.custom_ids()) == ["again"]
+    [container, row] = v2.components
+    assert isinstance(container, discord.Container) and isinstance(row, discord.ActionRow)
+    thumbnail = container.children[2].accessory
+    assert thumbnail.media.url.startswith(fd.base_url) and (thumbnail.media.width, thumbnail.media.height) == (20, 10)
+
+    embed = discord.Embed(title="Result").set_image(url="attachment://a.png")
+    classic = await channel.send(embed=embed, view=Pickers(), file=discord.File(io.BytesIO(png_bytes()), "a.png"))
+    assert classic.embeds[0].image.url.startswith(fd.base_url)
+    picked = await fd.click(classic.id, "model", values=["c"])
+    assert picked.payload["data"] == {"custom_id": "model", "component_type": 3, "values": ["c"],
+                                      "id": picked.payload["data"]["id"]}
+
+    assert fd.openapi is not None
+    for request in fd.requests:
+        if request.response is not None and request.status < 300:
+            problems = fd.openapi.validate_response(request.method, request.path, request.status, request.response)
+            assert not problems, [p.describe() for p in problems]
     fd.assert_no_violations()
 
 

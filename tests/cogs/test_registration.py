@@ -1,0 +1,70 @@
+"""The registered commands: names, types, choices, ranges, descriptions, install types and contexts."""
+
+from __future__ import annotations
+
+from tests.cogs.conftest import World
+
+STRING, INTEGER, BOOLEAN, ATTACHMENT = 3, 4, 5, 11
+
+
+def command(world: World, name: str) -> dict:
+    [found] = [c for c in world.discord.global_commands if c["name"] == name]
+    return found
+
+
+def options(world: World, name: str) -> dict[str, dict]:
+    return {option["name"]: option for option in command(world, name).get("options", [])}
+
+
+def choice_values(option: dict) -> list[str]:
+    return [choice["value"] for choice in option.get("choices", [])]
+
+
+async def test_imagine_matches_the_table(world: World) -> None:
+    opts = options(world, "imagine")
+    assert list(opts) == ["prompt", "size", "speed", "expand_prompt", "acceleration", "count", "seed"]
+    assert opts["prompt"]["type"] == STRING and opts["prompt"]["required"] is True
+    assert opts["prompt"]["max_length"] == 2000
+    assert choice_values(opts["size"]) == [
+        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9",
+    ]  # fmt: skip
+    assert choice_values(opts["speed"]) == ["turbo", "balanced", "quality"]
+    assert opts["expand_prompt"]["type"] == BOOLEAN
+    assert choice_values(opts["acceleration"]) == ["none", "low", "regular", "high"]
+    assert (opts["count"]["type"], opts["count"]["min_value"], opts["count"]["max_value"]) == (INTEGER, 1, 4)
+    assert (opts["seed"]["min_value"], opts["seed"]["max_value"]) == (0, 2147483647)
+    assert all(not opts[name].get("required") for name in list(opts)[1:])
+
+
+async def test_character_matches_the_table(world: World) -> None:
+    opts = options(world, "character")
+    assert list(opts)[:2] == ["prompt", "reference"]
+    assert set(opts) == {"prompt", "reference", "style", "aspect_ratio", "resolution", "speed", "image", "mask", "seed"}
+    assert opts["reference"]["type"] == ATTACHMENT and opts["reference"]["required"] is True
+    assert opts["image"]["type"] == opts["mask"]["type"] == ATTACHMENT
+    assert choice_values(opts["style"]) == ["Auto", "Fiction", "Realistic"]
+    assert len(choice_values(opts["aspect_ratio"])) == 15 and "10:16" in choice_values(opts["aspect_ratio"])
+    assert choice_values(opts["resolution"])[0] == "None" and len(choice_values(opts["resolution"])) == 13
+    assert choice_values(opts["speed"]) == ["turbo", "balanced", "quality"]
+    assert (opts["seed"]["min_value"], opts["seed"]["max_value"]) == (0, 2147483647)
+
+
+async def test_every_command_and_option_is_described_and_choices_have_friendly_names(world: World) -> None:
+    for registered in world.discord.global_commands:
+        assert registered["description"], registered["name"]
+        for option in registered.get("options", []):
+            assert option["description"] and len(option["description"]) <= 100, option["name"]
+            for choice in option.get("choices", []):
+                assert choice["name"]
+    size_names = {c["value"]: c["name"] for c in options(world, "imagine")["size"]["choices"]}
+    assert size_names["square_hd"] != "square_hd"
+
+
+async def test_commands_install_anywhere_and_work_in_dms(world: World) -> None:
+    names = {c["name"] for c in world.discord.global_commands}
+    assert {"imagine", "character", "jobs", "history", "show"} <= names
+    for registered in world.discord.global_commands:
+        assert sorted(registered["integration_types"]) == [0, 1], registered["name"]
+        assert sorted(registered["contexts"]) == [0, 1, 2], registered["name"]
+    # The fake validated the PUT against Discord's OpenAPI spec; a violation would be listed here.
+    assert not world.discord.violations
