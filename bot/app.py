@@ -36,6 +36,8 @@ class ScenarioBot(commands.Bot):
         guild_ready_timeout: float = 2.0,
         engine_options: dict | None = None,
     ) -> None:
+        # The bot never joins voice: don't warn at every start about voice libraries it doesn't need.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents(guilds=True),

@@ -45,7 +45,9 @@ def _reference_image() -> bytes:
 
 
 def _describe_command(name: str, options: dict[str, object]) -> str:
-    shown = " ".join(f'{key}:"{value}"' if isinstance(value, str) else f"{key}:{value}" for key, value in options.items())
+    shown = " ".join(
+        f'{key}:"{value}"' if isinstance(value, str) else f"{key}:{value}" for key, value in options.items()
+    )
     return f"/{name} {shown}"
 
 
@@ -133,7 +135,9 @@ async def run_demo(out: Path, job_seconds: float) -> int:
                 options = {**CHARACTER, "reference": "robot.png"}
                 print(f"\n▶ you: {_describe_command('character', options)}")
                 reference = FakeFile("robot.png", _reference_image(), "image/png")
-                interaction = await fake_discord.send_command("character", CHARACTER, attachments={"reference": reference})
+                interaction = await fake_discord.send_command(
+                    "character", CHARACTER, attachments={"reference": reference}
+                )
                 await _follow(interaction, out)
             finally:
                 await bot.close()
@@ -155,7 +159,7 @@ def main(argv: list[str]) -> int:
     """Parse the demo's options and run it."""
     parser = argparse.ArgumentParser(prog="python -m bot demo", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="where to save the posted images")
-    parser.add_argument("--job-seconds", type=float, default=3.0, help="how long each sandbox job takes")
+    parser.add_argument("--job-seconds", type=float, default=6.0, help="how long each sandbox job takes")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     return asyncio.run(run_demo(args.out, args.job_seconds))

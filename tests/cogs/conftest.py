@@ -44,13 +44,13 @@ class World:
     async def wait_for(self, predicate: Callable[[], object], timeout: float = 15.0) -> None:
         await self.discord.wait_for(lambda: bool(predicate()), timeout=timeout)
 
-    async def result_of(self, interaction, timeout: float = 15.0) -> FakeMessage:  # noqa: ANN001
+    async def result_of(self, interaction, timeout: float = 15.0) -> FakeMessage:
         """Wait until the interaction's own message carries images and the job is recorded as delivered."""
         await self.wait_for(lambda: interaction.original is not None and interaction.original.attachments, timeout)
         await self.job_for(interaction, finished=True, timeout=timeout)
         return interaction.original
 
-    async def job_for(self, interaction, *, finished: bool = False, timeout: float = 15.0) -> JobRecord:  # noqa: ANN001
+    async def job_for(self, interaction, *, finished: bool = False, timeout: float = 15.0) -> JobRecord:
         """The job record an interaction created (waiting for it to finish when asked)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

@@ -11,14 +11,14 @@ from bot.fakes.discord import FakeFile
 from tests.cogs.conftest import World, png_bytes
 
 
-def reply_text(interaction) -> str:  # noqa: ANN001
+def reply_text(interaction) -> str:
     """Everything the sender was shown privately: an ephemeral reply or follow-up."""
     texts = [cb["data"].get("content", "") for cb in interaction.callbacks if cb["type"] == 4 and cb.get("data")]
     texts += [message.content for message in interaction.followups]
     return "\n".join(texts)
 
 
-def was_private(interaction) -> bool:  # noqa: ANN001
+def was_private(interaction) -> bool:
     flags = [cb["data"].get("flags", 0) for cb in interaction.callbacks if cb["type"] == 4 and cb.get("data")]
     flags += [message.flags for message in interaction.followups]
     return bool(flags) and all(flag & 64 for flag in flags)
@@ -61,7 +61,7 @@ async def test_a_bad_reference_is_refused_before_anything_is_spent(world: World,
     await assert_still_serving(world)
 
 
-async def test_an_attachment_over_the_cap_is_refused_without_downloading(make_world) -> None:  # noqa: ANN001
+async def test_an_attachment_over_the_cap_is_refused_without_downloading(make_world) -> None:
     world = await make_world(settings_overrides={"max_attachment_mb": 0.01})
     big = FakeFile("big.png", png_bytes((400, 400)) + b"\0" * 20_000, "image/png")
     interaction = await world.discord.send_command("character", {"prompt": "a hero"}, attachments={"reference": big})

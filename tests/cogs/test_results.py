@@ -10,17 +10,17 @@ MANAGE_MESSAGES = 1 << 13
 STRANGER, MODERATOR = 5551, 5552
 
 
-def custom_ids(message) -> list[str]:  # noqa: ANN001
+def custom_ids(message) -> list[str]:
     return [c["custom_id"] for row in message.components for c in row.get("components", []) if "custom_id" in c]
 
 
-async def first_result(world: World, **options: object):  # noqa: ANN201
+async def first_result(world: World, **options: object):
     interaction = await world.discord.send_command("imagine", {"prompt": "a red kite", "seed": 77, **options})
     message = await world.result_of(interaction)
     return interaction, message, await world.job_for(interaction)
 
 
-def private_text(interaction) -> str:  # noqa: ANN001
+def private_text(interaction) -> str:
     texts = [cb["data"].get("content", "") for cb in interaction.callbacks if cb["type"] == 4 and cb.get("data")]
     return "\n".join(texts + [m.content for m in interaction.followups])
 
@@ -119,7 +119,7 @@ async def test_buttons_still_work_after_the_bot_restarts(world: World) -> None:
     assert world.generate_calls()[-1].body["prompt"] == "after the restart"
 
 
-async def test_a_click_while_the_queue_is_full_gets_the_same_answer_as_a_command(make_world) -> None:  # noqa: ANN001
+async def test_a_click_while_the_queue_is_full_gets_the_same_answer_as_a_command(make_world) -> None:
     world = await make_world(settings_overrides={"max_queued_per_user": 1, "max_parallel_jobs": 1})
     _, message, parent = await first_result(world)
     world.scenario.job_duration = 10_000  # keep the next jobs busy
@@ -141,7 +141,7 @@ async def test_show_reposts_a_result_with_working_buttons(world: World) -> None:
     assert f"res:reroll:{job.id}" in custom_ids(reposted)
 
 
-async def _wait_attachments(world: World, interaction):  # noqa: ANN001, ANN202
+async def _wait_attachments(world: World, interaction):
     await world.wait_for(lambda: interaction.original is not None and interaction.original.attachments)
     return interaction.original
 
@@ -165,7 +165,7 @@ async def test_history_lists_the_callers_jobs_privately(world: World) -> None:
     assert job.id not in private_text(other)
 
 
-async def test_jobs_shows_position_and_cancels_a_queued_job(make_world) -> None:  # noqa: ANN001
+async def test_jobs_shows_position_and_cancels_a_queued_job(make_world) -> None:
     world = await make_world(settings_overrides={"max_parallel_jobs": 1})
     world.scenario.job_duration = 10_000
     await world.discord.send_command("imagine", {"prompt": "runs"}, user_id=1)

@@ -1,14 +1,26 @@
 """A fake Discord (REST, gateway websocket, attachment CDN) that the real discord.py talks to on loopback.
 
-    fd = FakeDiscord()
+    fd = FakeDiscord(token="t")
     await fd.start()
-    discord.http.Route.BASE = fd.api_base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fd.gateway_url)
+    discord.http.Route.BASE = fd.api_base                                   # or DISCORD_API_BASE_URL
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fd.gateway_url)  # or from GET /gateway/bot
+    ... start the bot, then: await fd.wait_until_connected()
+    ix = await fd.send_command("imagine", {"prompt": "a cat"}, attachments={"image": FakeFile("a.png", data)})
+    message = await ix.wait_until(lambda: ix.original and not ix.original.loading and ix.original)
+    click = await fd.click(message.id, "reroll:1")
     ...
-    ix = await fd.send_command("imagine", {"prompt": "a cat"})
-    await ix.wait_until(lambda: ix.original and not ix.original.loading)
+    await bot.close()   # before fd.stop(), or discord.py reconnects
+    await fd.stop()
 
-Request bodies are validated against Discord's OpenAPI description (see `_openapi.py`).
+What it enforces, as Discord does: every request body against Discord's OpenAPI description (400/50035,
+recorded in `fd.violations`; see `_openapi.py` for what the spec can and cannot check); 2000-character
+content, 10 files, 10 embeds and 6000 embed characters (400/50035); per-file upload limits (413/40005);
+one acknowledgement per interaction (40060) within `fd.ack_deadline` seconds (10062); interaction tokens
+that die 15 minutes after the interaction (401/50027); nonces with `enforce_nonce`; permissions of the bot
+in its servers (403/50001, 50013), closed DMs (50007); 5 followups for user installs outside the bot's
+servers (40094); signed CDN URLs that expire. Unknown routes answer 404 and are recorded as violations.
+
+Time follows `fd.clock` (Unix seconds, default `time.time`); discord.py itself uses the wall clock.
 """
 
 from bot.fakes.discord._constants import (

@@ -55,8 +55,12 @@ class InteractionFactory:
             channel = state.dm_channel(user_id)
             guild = None
         else:
-            guild = state.guilds[guild_id]
+            guild = state.guilds.get(guild_id)
+            if guild is None:
+                raise LookupError(f"no server {guild_id} in the fake (fd.add_guild() makes one)")
             channel = state.channel(channel_id or guild.channel_ids[0])
+            if channel.guild_id != guild_id:
+                raise LookupError(f"channel {channel.id} is not in server {guild_id}")
         bot_in_guild = guild is None or guild.bot_member
         ix = FakeInteraction(
             id=state.snowflake(at=created), token="fake-interaction-" + secrets.token_urlsafe(48), type=kind,

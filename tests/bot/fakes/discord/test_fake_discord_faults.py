@@ -9,7 +9,7 @@ import discord
 import pytest
 
 from bot.fakes.discord import DEFAULT_USER_ID, FakeDiscord
-from tests.bot.fakes.discord.conftest import ProbeBot
+from tests.bot.fakes.discord._probe import ProbeBot
 
 
 async def held_interaction(fd: FakeDiscord, seen, **options) -> tuple[discord.Interaction, object]:

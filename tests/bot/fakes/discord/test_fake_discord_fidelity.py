@@ -7,7 +7,7 @@ import io
 import discord
 
 from bot.fakes.discord import DEFAULT_USER_ID, MODERATOR_USER_ID, FakeDiscord, FakeFile, MessageFlags
-from tests.bot.fakes.discord.conftest import ProbeBot, png_bytes
+from tests.bot.fakes.discord._probe import ProbeBot, png_bytes
 
 
 async def test_every_response_in_a_session_matches_the_spec(fd: FakeDiscord, bot: ProbeBot, seen) -> None:

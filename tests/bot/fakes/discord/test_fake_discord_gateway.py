@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.fakes.discord import DEFAULT_USER_ID, FakeDiscord
-from tests.bot.fakes.discord.conftest import TOKEN, Bots
+from tests.bot.fakes.discord._probe import TOKEN, Bots
 
 
 async def test_a_restarted_bot_gets_ready_again_and_old_buttons_still_work(fd: FakeDiscord, bots: Bots) -> None:

@@ -13,7 +13,7 @@ from bot.fakes.discord import (
     FakeFile,
     MessageFlags,
 )
-from tests.bot.fakes.discord.conftest import RESULT_PNG, ProbeBot, png_bytes
+from tests.bot.fakes.discord._probe import RESULT_PNG, ProbeBot, png_bytes
 
 
 async def test_login_and_sync_record_the_commands(fd: FakeDiscord, bot: ProbeBot) -> None:
