@@ -14,5 +14,7 @@ def setup_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("discord.http").setLevel(logging.WARNING)
+    # Webhook debug lines carry interaction-token URLs: keep them out of logs even at DEBUG.
+    logging.getLogger("discord.webhook").setLevel(logging.INFO)
     logging.getLogger("discord.gateway").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -51,6 +52,7 @@ MISCONFIGURED = (
 MAX_SUBMIT_ATTEMPTS = 3
 MAX_DELIVERY_ATTEMPTS = 3
 CLAIM_WINDOW = timedelta(days=2)
+CLOSED_MEMORY = 10_000
 
 
 class JobEngine:
@@ -462,7 +464,9 @@ class _ProgressBoard:
         self._shown: dict[str, tuple[float, str]] = {}
         self._pending: dict[str, tuple[JobRecord, str]] = {}
         self._positions: dict[str, tuple[float, int | None]] = {}
-        self._closed: set[str] = set()
+        # Jobs whose result (or failure) is posted: a late progress edit must never overwrite it. Bounded,
+        # since a finished job's pending edits are gone within one throttle interval.
+        self._closed: OrderedDict[str, None] = OrderedDict()
 
     def _lock(self, job_id: str) -> asyncio.Lock:
         return self._locks.setdefault(job_id, asyncio.Lock())
@@ -513,7 +517,9 @@ class _ProgressBoard:
         return False
 
     def _close(self, job_id: str) -> None:
-        self._closed.add(job_id)
+        self._closed[job_id] = None
+        while len(self._closed) > CLOSED_MEMORY:
+            self._closed.popitem(last=False)
         self._pending.pop(job_id, None)
         self._shown.pop(job_id, None)
         self._positions.pop(job_id, None)
