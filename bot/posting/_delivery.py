@@ -54,6 +54,8 @@ class DiscordDelivery:
         webhook = self._webhook(job)
         if webhook is None:
             return
+        if job.parent_message_url:
+            text = f"-# ↪️ from {job.parent_message_url}\n{text}"
         try:
             await webhook.edit_message(job.response_message_id or 0, content=text)
         except discord.HTTPException as exc:
