@@ -1,0 +1,372 @@
+"""What does one bot process cost with 1,000 jobs in flight, and how fast do finished images reach Discord?
+
+Starts the fake Discord and the fake Scenario in this process (Scenario's plan runs at most `--ceiling`
+jobs at once, each taking a random 5-20 s), then the bot as one `python -m bot` subprocess pointed at them
+by environment variables, exactly as an operator runs it. `--users` people each send their share of
+`--jobs` `/imagine` commands, as fast as the fake gateway takes them, and the script waits until every job
+has posted its images (or failed). It measures the bot process only:
+
+* CPU seconds per job: utime + stime from /proc/<pid>/stat, from after start-up (connected, commands
+  synced) to the last delivery, divided by the jobs;
+* peak RSS: VmHWM from /proc/<pid>/status;
+* Scenario requests per job, from the fake's request log, and Discord REST requests per job;
+* added latency: when the fake Discord stored the edit that carries a job's images minus when the job
+  turned `success` on the fake Scenario (both on this process's wall clock), p50 and p95.
+
+    python bench/load.py                              # 1,000 jobs, 100 users, ceiling 50: about 5 minutes
+    python bench/load.py --jobs 200 --users 20        # a quick run
+    python bench/load.py --no-validate                # skip the fake's OpenAPI checks (fake-side CPU only)
+    python bench/load.py --profile bot.prof           # the bot under cProfile (slower; numbers are inflated)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import logging
+import os
+import random
+import re
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.fakes.discord import FakeDiscord, FakeInteraction
+from bot.fakes.scenario import FakeScenario
+
+TARGET_CPU_MS = 20.0
+TARGET_RSS_MB = 250.0
+TARGET_P95_S = 1.5
+FIRST_USER_ID = 300_000_000_000_000_000
+FOOTER = re.compile(r"Job (\S+) · Scenario (\S+)")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+REPO = Path(__file__).resolve().parent.parent
+
+
+# -- the bot process --------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # fields 14 and 15 of proc(5)
+
+
+def status_kb(pid: int, key: str) -> int:
+    """A `kB` line of /proc/<pid>/status, such as VmHWM (peak RSS) or VmRSS."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise KeyError(key)
+
+
+async def start_bot(
+    fd: FakeDiscord, scenario_url: str, workdir: Path, args: argparse.Namespace
+) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCENARIO_", "DISCORD_"))}
+    env.update(
+        DISCORD_TOKEN="bench-token",
+        SCENARIO_SDK_API_KEY="bench",
+        SCENARIO_SDK_API_SECRET="bench",
+        SCENARIO_BASE_URL=scenario_url,
+        DISCORD_API_BASE_URL=fd.api_base,
+        DATABASE_URL=f"sqlite:///{workdir}/bench.db",
+        DEV_GUILD_ID=str(fd.guild_id),
+        MAX_PARALLEL_JOBS=str(args.ceiling),
+        MAX_QUEUED_PER_USER=str(min(max(-(-args.jobs // args.users), 5), 100)),
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+    )
+    command = [sys.executable, "-m", "bot"]
+    if args.profile:
+        command = [sys.executable, "-m", "cProfile", "-o", str(Path(args.profile).resolve()), "-m", "bot"]
+    log = (workdir / "bot.log").open("wb")
+    process = await asyncio.create_subprocess_exec(*command, cwd=workdir, env=env, stdout=log, stderr=log)
+    log.close()
+    return process
+
+
+# -- outcomes ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What became of one /imagine."""
+
+    interaction: FakeInteraction
+    scenario_job_id: str | None = None
+    delivered_at: float | None = None
+    failed: str | None = None
+    image_bytes: int = 0
+    images: int = 0
+
+
+def settle(outcome: Outcome) -> bool:
+    """Fill in the outcome from the fake's records; True once the job has ended either way."""
+    message = outcome.interaction.original
+    if message is None:
+        return False
+    if message.attachments and message.embeds:
+        match = FOOTER.search((message.embeds[0].get("footer") or {}).get("text", ""))
+        if match is None:
+            return False
+        outcome.scenario_job_id = match.group(2)
+        # The edit that put the images there; no edit follows a delivered result.
+        outcome.delivered_at = message.edited_timestamp
+        outcome.images = len(message.attachments)
+        outcome.image_bytes = sum(a.size for a in message.attachments)
+        return True
+    if message.content.startswith(("❌", "🚫")):
+        outcome.failed = message.content.splitlines()[0]
+        return True
+    return False
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Report:
+    """Everything the table prints."""
+
+    jobs: int
+    users: int
+    ceiling: int
+    validate: bool
+    wall: float = 0.0
+    cpu: float = 0.0
+    cpu_startup: float = 0.0
+    rss_peak_mb: float = 0.0
+    rss_start_mb: float = 0.0
+    delivered: int = 0
+    failed: dict[str, int] = field(default_factory=dict)
+    unfinished: int = 0
+    latencies: list[float] = field(default_factory=list)
+    scenario: collections.Counter[str] = field(default_factory=collections.Counter)
+    discord: collections.Counter[str] = field(default_factory=collections.Counter)
+    discord_errors: collections.Counter[str] = field(default_factory=collections.Counter)
+    image_bytes: int = 0
+    images: int = 0
+    violations: int = 0
+
+
+def scenario_kind(method: str, path: str) -> str:
+    if method == "POST" and path.startswith("/v1/generate/"):
+        return "POST /generate"
+    if method == "GET" and path.startswith("/v1/jobs/"):
+        return "GET /jobs/{id}"
+    if method == "GET" and path == "/v1/jobs":
+        return "GET /jobs"
+    if path.startswith("/v1/assets"):
+        return f"{method} /assets"
+    if path.startswith("/cdn/"):
+        return "CDN download"
+    return f"{method} {path}"
+
+
+def discord_kind(method: str, path: str, files: int) -> str:
+    if path.endswith("/callback"):
+        return "interaction callback"
+    if "/messages/@original" in path:
+        if method == "PATCH":
+            return "edit original (result)" if files else "edit original (progress)"
+        return f"{method} original"
+    return f"{method} {re.sub(r'/[0-9]+|/[A-Za-z0-9_-]{40,}', '/…', path)}"
+
+
+# -- the run ----------------------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace) -> Report:
+    rng = random.Random(args.seed)
+    fd = FakeDiscord(validate=args.validate, token="bench-token")
+    await fd.start()
+    # Wall clock on both fakes: the fake Discord stamps edits with time.time, so success_at must match.
+    fake = FakeScenario(
+        api_key="bench",
+        api_secret="bench",
+        clock=time.time,
+        job_duration=lambda: rng.uniform(args.min_seconds, args.max_seconds),
+        parallel_limit=args.ceiling,
+    )
+    scenario_url = await fake.start()
+    users = [fd.user(FIRST_USER_ID + n, f"user{n}").id for n in range(args.users)]
+    report = Report(args.jobs, args.users, args.ceiling, args.validate)
+
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+        workdir = Path(tmp)
+        bot = await start_bot(fd, scenario_url, workdir, args)
+        try:
+            await fd.wait_until_connected(timeout=60)
+            await fd.wait_for(lambda: fd.registered_commands(fd.guild_id), timeout=30)
+            await asyncio.sleep(1.0)  # let start-up settle (engine start, guild chunking)
+            report.cpu_startup = cpu_seconds(bot.pid)
+            report.rss_start_mb = status_kb(bot.pid, "VmRSS") / 1024
+            discord_before = len(fd.requests)
+            scenario_before = len(fake.request_log)
+            print(
+                f"bot pid {bot.pid} ready: {report.cpu_startup:.2f} s CPU and {report.rss_start_mb:.0f} MB RSS "
+                f"at start-up; sending {args.jobs} /imagine from {args.users} users…",
+                file=sys.stderr,
+            )
+
+            started = time.monotonic()
+            outcomes: list[Outcome] = []
+            # Round-robin over users, as a busy channel would send them.
+            for index in range(args.jobs):
+                user_id = users[index % args.users]
+                prompt = f"bench job {index}: a lighthouse on a cliff at dusk, user {index % args.users}"
+                ix = await fd.send_command("imagine", {"prompt": prompt}, user_id=user_id)
+                outcomes.append(Outcome(ix))
+            sent = time.monotonic() - started
+            print(f"sent {args.jobs} commands in {sent:.2f} s", file=sys.stderr)
+
+            expected = args.jobs / args.ceiling * (args.min_seconds + args.max_seconds) / 2
+            deadline = started + expected * 2 + 120
+            pending = list(outcomes)
+            next_note = time.monotonic() + 15
+            while pending and time.monotonic() < deadline and bot.returncode is None:
+                pending = [o for o in pending if not settle(o)]
+                if time.monotonic() >= next_note:
+                    next_note += 15
+                    done = args.jobs - len(pending)
+                    print(
+                        f"  {time.monotonic() - started:5.0f} s: {done}/{args.jobs} done, "
+                        f"bot CPU {cpu_seconds(bot.pid) - report.cpu_startup:.1f} s, "
+                        f"RSS {status_kb(bot.pid, 'VmRSS') / 1024:.0f} MB",
+                        file=sys.stderr,
+                    )
+                await asyncio.sleep(0.25)
+            report.wall = time.monotonic() - started
+            if bot.returncode is not None:
+                raise RuntimeError(f"the bot exited with {bot.returncode}; see its log:\n{(workdir / 'bot.log').read_text()}")
+            report.cpu = cpu_seconds(bot.pid) - report.cpu_startup
+            report.rss_peak_mb = status_kb(bot.pid, "VmHWM") / 1024
+            report.unfinished = len(pending)
+        finally:
+            if bot.returncode is None:
+                bot.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(bot.wait(), 60)
+                except TimeoutError:
+                    bot.kill()
+                    await bot.wait()
+            log_text = (workdir / "bot.log").read_text(errors="replace")
+            await fd.stop()
+            await fake.stop()
+
+    for outcome in outcomes:
+        if outcome.failed:
+            report.failed[outcome.failed] = report.failed.get(outcome.failed, 0) + 1
+        elif outcome.delivered_at is not None and outcome.scenario_job_id in fake.jobs:
+            report.delivered += 1
+            report.images += outcome.images
+            report.image_bytes += outcome.image_bytes
+            success_at = fake.jobs[outcome.scenario_job_id].success_at
+            assert success_at is not None
+            report.latencies.append(outcome.delivered_at - success_at)
+    for method, path in fake.request_log[scenario_before:]:
+        report.scenario[scenario_kind(method, path)] += 1
+    for request in fd.requests[discord_before:]:
+        kind = discord_kind(request.method, request.path, len(request.files))
+        report.discord[kind] += 1
+        if request.status >= 400:
+            code = request.response.get("code") if isinstance(request.response, dict) else None
+            report.discord_errors[f"{kind} → {request.status}/{code}"] += 1
+    report.violations = len(fd.violations)
+    warnings = [line for line in log_text.splitlines() if " WARNING " in line or " ERROR " in line]
+    if warnings:
+        print(f"bot log: {len(warnings)} warning/error line(s), e.g.:", file=sys.stderr)
+        for line in warnings[:5]:
+            print(f"  {line[:200]}", file=sys.stderr)
+    return report
+
+
+# -- the table --------------------------------------------------------------------------------------
+
+
+def mark(ok: bool) -> str:
+    return "✅ pass" if ok else "❌ FAIL"
+
+
+def print_report(r: Report) -> None:
+    jobs = r.jobs
+    cpu_ms = r.cpu / jobs * 1000
+    p50 = percentile(r.latencies, 50) if r.latencies else float("nan")
+    p95 = percentile(r.latencies, 95) if r.latencies else float("nan")
+    worst = max(r.latencies) if r.latencies else float("nan")
+    scenario_total = sum(r.scenario.values())
+    discord_total = sum(r.discord.values())
+    validation = "on" if r.validate else "off"
+    print(
+        f"\n{jobs} jobs from {r.users} users, Scenario ceiling {r.ceiling}, fake Discord OpenAPI validation "
+        f"{validation}; wall time {r.wall:.0f} s ({jobs / r.wall:.1f} jobs/s)"
+    )
+    print(f"delivered {r.delivered}, failed {sum(r.failed.values())}, unfinished {r.unfinished}\n")
+    rows = [
+        ("CPU per job (bot process)", f"{cpu_ms:.1f} ms", f"≤ {TARGET_CPU_MS:g} ms", mark(cpu_ms <= TARGET_CPU_MS)),
+        ("peak RSS (VmHWM)", f"{r.rss_peak_mb:.0f} MB", f"≤ {TARGET_RSS_MB:g} MB", mark(r.rss_peak_mb <= TARGET_RSS_MB)),
+        ("added latency p50", f"{p50:.2f} s", "", ""),
+        ("added latency p95", f"{p95:.2f} s", f"≤ {TARGET_P95_S:g} s", mark(p95 <= TARGET_P95_S)),
+        ("added latency max", f"{worst:.2f} s", "", ""),
+        ("Scenario requests per job", f"{scenario_total / jobs:.1f}", "", ""),
+        ("Discord requests per job", f"{discord_total / jobs:.1f}", "", ""),
+        ("image bytes moved per job", f"{r.image_bytes / max(r.delivered, 1) / 1024:.0f} KiB ×2", "", ""),
+    ]
+    width = max(len(row[0]) for row in rows)
+    print(f"{'':{width}}  {'measured':>12}  {'target':>10}")
+    for name, value, target, ok in rows:
+        print(f"{name:{width}}  {value:>12}  {target:>10}  {ok}")
+    print(
+        f"\nstart-up (excluded): {r.cpu_startup:.2f} s CPU, {r.rss_start_mb:.0f} MB RSS; "
+        f"total CPU under load {r.cpu:.1f} s"
+    )
+    print(
+        f"images: {r.images} ({r.image_bytes / 1e6:.1f} MB), each downloaded from Scenario's CDN and uploaded "
+        "to Discord byte for byte (no re-encode under the upload limit)"
+    )
+    print("Scenario requests per job: " + ", ".join(f"{k} {v / jobs:.2f}" for k, v in r.scenario.most_common()))
+    print("Discord requests per job: " + ", ".join(f"{k} {v / jobs:.2f}" for k, v in r.discord.most_common()))
+    if r.discord_errors:
+        print("Discord errors: " + ", ".join(f"{k} ×{v}" for k, v in r.discord_errors.most_common()))
+    if r.failed:
+        print("failures: " + "; ".join(f"{k} ×{v}" for k, v in r.failed.items()))
+    if r.violations:
+        print(f"OpenAPI violations: {r.violations}")
+    if r.latencies:
+        print(f"latency mean {statistics.mean(r.latencies):.2f} s over {len(r.latencies)} delivered jobs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=1000, help="how many /imagine commands in all")
+    parser.add_argument("--users", type=int, default=100, help="how many people send them")
+    parser.add_argument("--ceiling", type=int, default=50, help="Scenario's parallel-job limit (and the bot's)")
+    parser.add_argument("--min-seconds", type=float, default=5.0, help="shortest Scenario job")
+    parser.add_argument("--max-seconds", type=float, default=20.0, help="longest Scenario job")
+    parser.add_argument(
+        "--validate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="check every Discord request against the OpenAPI spec (default: when the spec is available)",
+    )
+    parser.add_argument("--seed", type=int, default=7, help="random seed for job durations")
+    parser.add_argument("--profile", metavar="FILE", help="run the bot under cProfile, writing FILE")
+    args = parser.parse_args()
+    if args.validate is None:
+        args.validate = FakeDiscord.spec_available()
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    print_report(asyncio.run(run(args)))
+
+
+if __name__ == "__main__":
+    main()
