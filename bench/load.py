@@ -176,10 +176,10 @@ def scenario_kind(method: str, path: str) -> str:
 def discord_kind(method: str, path: str, files: int) -> str:
     if path.endswith("/callback"):
         return "interaction callback"
-    if "/messages/@original" in path:
+    if path.startswith("/webhooks/") and "/messages/" in path:
         if method == "PATCH":
-            return "edit original (result)" if files else "edit original (progress)"
-        return f"{method} original"
+            return "edit reply (result)" if files else "edit reply (progress)"
+        return f"{method} reply"
     return f"{method} {re.sub(r'/[0-9]+|/[A-Za-z0-9_-]{40,}', '/…', path)}"
 
 

@@ -18,7 +18,8 @@ content, 10 files, 10 embeds and 6000 embed characters (400/50035); per-file upl
 one acknowledgement per interaction (40060) within `fd.ack_deadline` seconds (10062); interaction tokens
 that die 15 minutes after the interaction (401/50027); nonces with `enforce_nonce`; permissions of the bot
 in its servers (403/50001, 50013), closed DMs (50007); 5 followups for user installs outside the bot's
-servers (40094); signed CDN URLs that expire. Unknown routes answer 404 and are recorded as violations.
+servers (40094); signed CDN URLs that expire. `fd.slow(...)` holds matching requests for a while (a slow
+upload), `fd.inject(...)` answers them with an error. Unknown routes answer 404 and are recorded as violations.
 
 Time follows `fd.clock` (Unix seconds, default `time.time`); discord.py itself uses the wall clock.
 """
@@ -52,7 +53,7 @@ from bot.fakes.discord._models import (
     SpecViolation,
 )
 from bot.fakes.discord._openapi import SpecNotFoundError
-from bot.fakes.discord._server import Fault
+from bot.fakes.discord._server import Fault, Slowdown
 
 __all__ = [
     "APPLICATION_ID",
@@ -80,5 +81,6 @@ __all__ = [
     "Permissions",
     "RecordedRequest",
     "SpecNotFoundError",
+    "Slowdown",
     "SpecViolation",
 ]

@@ -37,7 +37,7 @@ from bot.fakes.discord._models import (
 )
 from bot.fakes.discord._openapi import OpenAPI, default_spec_path
 from bot.fakes.discord._rest import Routes
-from bot.fakes.discord._server import Fault, Server
+from bot.fakes.discord._server import Fault, Server, Slowdown
 from bot.fakes.discord._state import FakeState
 
 
@@ -383,8 +383,24 @@ class FakeDiscord:
         self._server.faults.append(fault)
         return fault
 
+    def slow(
+        self, method: str, path_regex: str, seconds: float, *, times: int | None = 1, uploads_only: bool = False
+    ) -> Slowdown:
+        """Hold the next `times` matching requests (None: all) `seconds` before handling them normally.
+
+        `path_regex` is searched in the API path without the /api/v10 prefix; with `uploads_only`, only
+        requests carrying files match (a result upload, not a progress edit of the same message). The hold
+        is real time, whatever `clock` says. A held request is applied even if the client died meanwhile, as
+        Discord applies a request it has received; wait on `slowdown.started` / `slowdown.finished`.
+        """
+        slowdown = Slowdown(method.upper(), re.compile(path_regex), seconds, times, uploads_only)
+        self._server.slowdowns.append(slowdown)
+        return slowdown
+
     def clear_faults(self) -> None:
+        """Forget injected faults and slowdowns."""
         self._server.faults.clear()
+        self._server.slowdowns.clear()
 
     def expire_token(self, interaction_id: int) -> None:
         """Every later use of that interaction's token answers 401 / 50027 Invalid Webhook Token."""

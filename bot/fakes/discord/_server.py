@@ -8,6 +8,7 @@ Cloudflare ban and does not retry).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -53,6 +54,37 @@ class Fault:
         )
 
 
+@dataclass
+class Slowdown:
+    """Matching requests are held `seconds` (real time) before the normal pipeline handles them.
+
+    A held request is handled in full even if its client has gone away meanwhile, as Discord completes a
+    request it has received: that is how a crash test leaves an upload that lands after the bot died.
+    `started` counts requests that began waiting, `finished` those whose answer is ready.
+    """
+
+    method: str
+    pattern: re.Pattern[str]
+    seconds: float
+    remaining: int | None
+    uploads_only: bool = False
+    started: int = 0
+    finished: int = 0
+
+    def matches(self, method: str, path: str, body: Body) -> bool:
+        return (
+            (self.remaining is None or self.remaining > 0)
+            and self.method in ("*", method)
+            and bool(self.pattern.search(path))
+            and (bool(body.uploads) or not self.uploads_only)
+        )
+
+    @property
+    def in_flight(self) -> int:
+        """Requests held or being handled right now."""
+        return self.started - self.finished
+
+
 def json_response(status: int, data: Any, headers: dict[str, str] | None = None) -> web.Response:
     all_headers = {"Via": VIA, **(headers or {})}
     if data is None:
@@ -75,6 +107,7 @@ class Server:
         self.requests: list[RecordedRequest] = []
         self.violations: list[SpecViolation] = []
         self.faults: list[Fault] = []
+        self.slowdowns: list[Slowdown] = []
         self.cdn_requests: list[str] = []
         self.app = web.Application(client_max_size=MAX_BODY)
         self.app.router.add_get("/gateway", gateway.handle)
@@ -127,6 +160,22 @@ class Server:
         except APIError as error:
             return self._finish(method, path, request, Body(None), error.status, error.body())
 
+        slowdown = next((s for s in self.slowdowns if s.matches(method, path, body)), None)
+        if slowdown is None:
+            return await self._handle(method, path, request, body)
+        slowdown.started += 1
+        if slowdown.remaining is not None:
+            slowdown.remaining -= 1
+        self.state.changes.notify()
+        try:
+            await asyncio.sleep(slowdown.seconds)
+            return await self._handle(method, path, request, body)
+        finally:
+            slowdown.finished += 1
+            self.state.changes.notify()
+
+    async def _handle(self, method: str, path: str, request: web.Request, body: Body) -> web.Response:
+        """Faults, route, bot token, OpenAPI validation, handler; every outcome is recorded."""
         fault = next((f for f in self.faults if f.matches(method, path)), None)
         if fault is not None:
             return self._fault(fault, method, path, request, body)
