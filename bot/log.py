@@ -7,7 +7,7 @@ import sys
 
 
 def setup_logging(level: str = "INFO") -> None:
-    """Log to stderr with timestamps; discord.py's chatty HTTP logger stays at WARNING."""
+    """Log to stderr with timestamps; chatty loggers (some would print interaction tokens) are kept quiet."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
     root = logging.getLogger()
@@ -18,3 +18,5 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger("discord.webhook").setLevel(logging.INFO)
     logging.getLogger("discord.gateway").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Its debug lines print every SQL statement with its parameters, a job's interaction token included.
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)

@@ -89,13 +89,11 @@ async def start_job(
     """Defer if needed, then hand the job to the engine, which edits the reply from here on."""
     bot: ScenarioBot = interaction.client  # type: ignore[assignment]
     await defer(interaction)
-    original = await interaction.original_response()
     job = JobRecord(
         command=command,
         model_id=model_id,
         inputs=inputs,
         uploaded_asset_ids=uploaded or {},
-        response_message_id=original.id,
         parent_job_id=parent.id if parent else None,
         parent_message_url=parent_message_url,
         **requester_context(interaction),

@@ -110,6 +110,8 @@ class JobEngine:
             log.info("Resuming %d unfinished job(s) after a restart", len(unfinished))
         positions = self.scheduler.positions()
         for job in unfinished:
+            if job.state is JobState.DELIVERING:
+                continue  # its result may be posted already (the crash came before it was recorded): no overwrite
             if job.state is JobState.QUEUED:
                 self.progress.remember_position(job.id, positions.get(job.id))
                 text = progress.queued_text(positions.get(job.id))
@@ -283,7 +285,12 @@ class JobEngine:
                 return await self._wait_for_slot(job, exc)
             except SubmitUncertainError as exc:
                 log.warning("Job %s: %s", job.id, exc)
-                return await self._fail(job.id, f"{exc} To avoid charging twice, it was not sent again.")
+                # The exception's own text is for the admin (model id, "check the jobs list"); say it plainly.
+                return await self._fail(
+                    job.id,
+                    f"Scenario's answer to this request was lost ({exc.cause}), and no job for it could be "
+                    "found there. To avoid charging twice it was not sent again: please try again.",
+                )
             except (ServerError, APIConnectionError) as exc:
                 if attempt >= MAX_SUBMIT_ATTEMPTS:
                     return await self._fail(job.id, f"Scenario is not answering properly ({exc}). Try later.")
@@ -379,7 +386,12 @@ class JobEngine:
         try:
             images = await self.download(job)
         except ScenarioError as exc:
-            await self._fail(job.id, f"The images were made but could not be fetched from Scenario: {exc}")
+            # Paid for and kept at Scenario: say how to get them once Scenario answers again.
+            await self._fail(
+                job.id,
+                f"The images were made but could not be fetched from Scenario ({exc}). "
+                f"They are kept: use /show {job.id} to post them.",
+            )
             return
         job = await self.store.update(job.id, seeds=[image.seed for image in images])
         last_error: DeliveryError | None = None
@@ -404,7 +416,9 @@ class JobEngine:
             return
         reason = f"Undelivered: {last_error}. The images are kept: use /show {job.id} to post them."
         log.warning("Job %s could not be delivered: %s", job.id, last_error)
-        await self.store.transition(job.id, [JobState.DELIVERING], JobState.FAILED, last_error=reason)
+        failed = await self.store.transition(job.id, [JobState.DELIVERING], JobState.FAILED, last_error=reason)
+        if failed is not None:  # tell the requester why, where Discord still lets the bot (best effort)
+            await self.progress.fail(failed, reason)
 
     async def download(self, job: JobRecord) -> list[OutputImage]:
         """Fetch a job's output images from Scenario (fresh URLs, capped downloads)."""

@@ -9,6 +9,7 @@ first looks at the original response to see whether the result is already there.
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 
 ViewFactory = Callable[[JobRecord, Sequence[OutputImage]], discord.ui.View | None]
 TOKEN_MARGIN_SECONDS = 90.0
+# The interaction's own reply, addressed the way every Discord API client (and proxy) supports. discord.py
+# types the id as int but only formats it into the URL.
+ORIGINAL: int = "@original"  # type: ignore[assignment]
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 TOO_LARGE = 40005
 INVALID_TOKEN = 50027
@@ -46,7 +50,7 @@ class DiscordDelivery:
 
     # -- the interaction's own message ---------------------------------------------------------------
     def _webhook(self, job: JobRecord) -> discord.Webhook | None:
-        if not (job.application_id and job.response_message_id and job.token_valid(self._now(), self._token_margin)):
+        if not (job.application_id and job.token_valid(self._now(), self._token_margin)):
             return None
         return discord.Webhook.partial(job.application_id, job.interaction_token or "", client=self.client)
 
@@ -57,7 +61,7 @@ class DiscordDelivery:
         if job.parent_message_url:
             text = f"-# ↪️ from {job.parent_message_url}\n{text}"
         try:
-            await webhook.edit_message(job.response_message_id or 0, content=text)
+            await webhook.edit_message(ORIGINAL, content=text)
         except discord.HTTPException as exc:
             log.debug("Progress edit for job %s failed: %s", job.id, exc)
 
@@ -66,7 +70,7 @@ class DiscordDelivery:
         webhook = self._webhook(job)
         try:
             if webhook is not None:
-                await webhook.edit_message(job.response_message_id or 0, content=content, embeds=[], view=None)
+                await webhook.edit_message(ORIGINAL, content=content, embeds=[], view=None)
                 return
             await self._post_elsewhere(job, content=f"<@{job.user_id}> {content}", nonce=f"{job.id}:fail")
         except (discord.HTTPException, DeliveryError) as exc:
@@ -90,7 +94,7 @@ class DiscordDelivery:
     async def _deliver_to_interaction(
         self, webhook: discord.Webhook, job: JobRecord, images: Sequence[OutputImage], *, resumed: bool
     ) -> Delivered:
-        message_id = job.response_message_id or 0
+        message_id = ORIGINAL
         if resumed:
             existing = await webhook.fetch_message(message_id)
             if existing.attachments and _is_result_of(existing, job):
@@ -140,6 +144,10 @@ class DiscordDelivery:
         kwargs["allowed_mentions"] = discord.AllowedMentions(
             users=[discord.Object(job.user_id)], everyone=False, roles=False
         )
+        files = kwargs.get("files")
+        # A discord.File is single-use: a refused channel send leaves it read to the end, and the DM would
+        # upload empty files. Keep the bytes to build fresh files for the DM.
+        blobs = [(f.fp.getvalue(), f.filename, f.description) for f in files] if isinstance(files, list) else None
         if job.bot_in_guild and job.guild_id is not None and job.channel_id is not None:
             try:
                 channel = self.client.get_channel(job.channel_id) or await self.client.fetch_channel(job.channel_id)
@@ -150,6 +158,8 @@ class DiscordDelivery:
                 if exc.status == 413 or exc.code == TOO_LARGE or exc.status < 500:
                     raise
                 raise DeliveryError(f"Discord failed ({exc.status})", retryable=True) from exc
+        if blobs is not None:
+            kwargs["files"] = [discord.File(io.BytesIO(data), name, description=text) for data, name, text in blobs]
         try:
             user = self.client.get_user(job.user_id) or await self.client.fetch_user(job.user_id)
             return await user.send(**kwargs)  # type: ignore[arg-type]

@@ -80,7 +80,7 @@ __all__ = [
     "MessageFlags",
     "Permissions",
     "RecordedRequest",
-    "SpecNotFoundError",
     "Slowdown",
+    "SpecNotFoundError",
     "SpecViolation",
 ]

@@ -386,7 +386,7 @@ class FakeDiscord:
     def slow(
         self, method: str, path_regex: str, seconds: float, *, times: int | None = 1, uploads_only: bool = False
     ) -> Slowdown:
-        """Hold the next `times` matching requests (None: all) `seconds` before handling them normally.
+        """Hold the next `times` matching requests (None: all) `seconds`, or until `.release()`, then handle them.
 
         `path_regex` is searched in the API path without the /api/v10 prefix; with `uploads_only`, only
         requests carrying files match (a result upload, not a progress edit of the same message). The hold

@@ -9,11 +9,12 @@ Cloudflare ban and does not retry).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -56,7 +57,7 @@ class Fault:
 
 @dataclass
 class Slowdown:
-    """Matching requests are held `seconds` (real time) before the normal pipeline handles them.
+    """Matching requests are held `seconds` (real time), or until `release()`, then handled normally.
 
     A held request is handled in full even if its client has gone away meanwhile, as Discord completes a
     request it has received: that is how a crash test leaves an upload that lands after the bot died.
@@ -70,6 +71,16 @@ class Slowdown:
     uploads_only: bool = False
     started: int = 0
     finished: int = 0
+    _released: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    def release(self) -> None:
+        """Let held requests (and later matches) through now."""
+        self._released.set()
+
+    async def hold(self) -> None:
+        if not self._released.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._released.wait(), self.seconds)
 
     def matches(self, method: str, path: str, body: Body) -> bool:
         return (
@@ -125,6 +136,8 @@ class Server:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        for slowdown in self.slowdowns:
+            slowdown.release()
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -168,7 +181,7 @@ class Server:
             slowdown.remaining -= 1
         self.state.changes.notify()
         try:
-            await asyncio.sleep(slowdown.seconds)
+            await slowdown.hold()
             return await self._handle(method, path, request, body)
         finally:
             slowdown.finished += 1

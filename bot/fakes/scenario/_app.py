@@ -53,6 +53,9 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
         return _finish(request, response)
 
     if fault is not None and fault.kind == "delay":
+        # Like a slow server, receive the whole request first: it is then handled even if the client goes
+        # away during the delay (a crashed bot's job is still created, as Scenario would create it).
+        await request.read()
         await fake.sleep(fault.delay)
 
     response = await _handle(request, handler)

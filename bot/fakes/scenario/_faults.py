@@ -37,7 +37,8 @@ class Fault:
     - "status": answer `status` with `body` (default: an API-style error body) and `headers`;
     - "reset_before": drop the connection without handling the request;
     - "reset_after": handle the request fully (e.g. create the job), then drop the connection;
-    - "delay": sleep `delay` seconds with the fake's `sleep`, then handle normally;
+    - "delay": read the request, sleep `delay` seconds with the fake's `sleep`, then handle normally, even
+      if the client has gone away meanwhile;
     - "malformed": handle the request fully, then answer 200 with a body that is not valid JSON.
 
     The fault fires `times` times, then is spent. Note that aiohttp's client resends an idempotent

@@ -13,7 +13,7 @@ from tests.bot.fakes.discord._probe import RESULT_PNG, ProbeBot
 ORIGINAL = r"^/webhooks/\d+/[^/]+/messages/@original$"
 
 
-async def held_interaction(fd: FakeDiscord, seen) -> tuple[discord.Interaction, object]:  # noqa: ANN001
+async def held_interaction(fd: FakeDiscord, seen) -> tuple[discord.Interaction, object]:
     """Run /hold (the bot defers and hands the interaction to the test)."""
     ix = await fd.send_command("hold")
     await ix.wait_for_callback()
@@ -24,7 +24,7 @@ def result_file() -> discord.File:
     return discord.File(io.BytesIO(RESULT_PNG), filename="result.png")
 
 
-async def test_a_slowed_upload_is_held_then_applied(fd: FakeDiscord, bot: ProbeBot, seen) -> None:  # noqa: ANN001
+async def test_a_slowed_upload_is_held_then_applied(fd: FakeDiscord, bot: ProbeBot, seen) -> None:
     interaction, ix = await held_interaction(fd, seen)
     slow = fd.slow("PATCH", ORIGINAL, 0.5, uploads_only=True)
 
@@ -42,7 +42,7 @@ async def test_a_slowed_upload_is_held_then_applied(fd: FakeDiscord, bot: ProbeB
     assert slow.started == 1
 
 
-async def test_a_held_request_is_applied_after_its_client_gave_up(fd: FakeDiscord, bot: ProbeBot, seen) -> None:  # noqa: ANN001
+async def test_a_held_request_is_applied_after_its_client_gave_up(fd: FakeDiscord, bot: ProbeBot, seen) -> None:
     interaction, ix = await held_interaction(fd, seen)
     slow = fd.slow("PATCH", ORIGINAL, 0.5)
     edit = asyncio.create_task(interaction.edit_original_response(content="landed after the client died"))
@@ -56,9 +56,20 @@ async def test_a_held_request_is_applied_after_its_client_gave_up(fd: FakeDiscor
     assert request.status == 200
 
 
-async def test_clear_faults_forgets_slowdowns(fd: FakeDiscord, bot: ProbeBot, seen) -> None:  # noqa: ANN001
+async def test_clear_faults_forgets_slowdowns(fd: FakeDiscord, bot: ProbeBot, seen) -> None:
     interaction, _ = await held_interaction(fd, seen)
     slow = fd.slow("*", ORIGINAL, 30.0, times=None)
     fd.clear_faults()
     await asyncio.wait_for(interaction.edit_original_response(content="not held"), timeout=10)
     assert slow.started == 0
+
+
+async def test_release_lets_a_held_request_through_at_once(fd: FakeDiscord, bot: ProbeBot, seen) -> None:
+    interaction, ix = await held_interaction(fd, seen)
+    slow = fd.slow("PATCH", ORIGINAL, 600.0)
+    edit = asyncio.create_task(interaction.edit_original_response(content="released"))
+    await fd.wait_for(lambda: slow.in_flight == 1)
+    assert ix.original.content != "released"
+    slow.release()
+    await asyncio.wait_for(edit, timeout=10)
+    assert ix.original.content == "released" and slow.finished == 1

@@ -1,0 +1,268 @@
+"""Faults between the bot and Scenario or Discord, against the real `python -m bot` process.
+
+Every case ends with the job delivered exactly once, or the requester told plainly what happened, and then
+the bot serving the next request. Request timeouts (60 s in production, not a setting) run in-process at
+the end of this module, where the client's timeout can be shortened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+
+from bot.fakes.scenario import Fault
+from tests.cogs.conftest import start_world, stop_world
+from tests.e2e.conftest import CHANNEL_MESSAGES, WEBHOOK_MESSAGE, E2E, MakeE2E, job_id_of
+
+JOB_BY_ID = r"^/v1/jobs/job_"
+
+
+async def delivered_once(e2e: E2E, interaction) -> None:  # noqa: ANN001
+    """The job's result is on the interaction's message, posted once, from one paid Scenario job."""
+    message = await e2e.result_of(interaction)
+    assert len(e2e.result_posts()) == 1
+    assert len(e2e.paid_generates()) == 1
+    assert len(e2e.scenario.jobs) == 1, "Scenario ran (and charged for) more than one job"
+    assert message.attachments
+
+
+async def failure_notice(e2e: E2E, interaction) -> str:  # noqa: ANN001
+    """The text the requester sees in place of a result, once the job is recorded as failed."""
+    message = await e2e.wait_for(
+        lambda: interaction.original is not None and interaction.original.content.startswith("❌")
+        and interaction.original
+    )
+    assert await e2e.finished(job_id_of(message)) == "failed"
+    assert not message.attachments and not message.ephemeral
+    return message.content
+
+
+# -- Scenario -----------------------------------------------------------------------------------------------
+
+
+async def test_a_burst_of_5xx_while_polling(e2e: E2E) -> None:
+    # Four in a row outlast the client's own retries (3 attempts), so polling itself must carry on.
+    e2e.scenario.inject(Fault("GET", JOB_BY_ID, status=503, times=4))
+    interaction = await e2e.imagine()
+    await delivered_once(e2e, interaction)
+    assert len(e2e.scenario_requests("GET", JOB_BY_ID)) >= 5
+    await e2e.assert_still_serving()
+
+
+async def test_a_5xx_burst_on_get_bulk_is_retried(e2e: E2E) -> None:
+    e2e.scenario.inject(Fault("POST", r"^/v1/assets/get-bulk$", status=502, times=2))
+    interaction = await e2e.imagine()
+    await delivered_once(e2e, interaction)
+    await e2e.assert_still_serving()
+
+
+async def test_get_bulk_down_for_longer_the_images_are_kept_for_show(e2e: E2E) -> None:
+    fault = Fault("POST", r"^/v1/assets/get-bulk$", status=503, times=1000)
+    e2e.scenario.inject(fault)
+    interaction = await e2e.imagine()
+    text = await failure_notice(e2e, interaction)
+    job_id = job_id_of(interaction.original)
+    assert "could not be fetched from Scenario" in text and f"/show {job_id}" in text
+    assert len(e2e.paid_generates()) == 1 and not e2e.result_posts()
+
+    e2e.scenario.faults.clear()  # Scenario is back: the user follows the advice
+    show = await e2e.discord.send_command("show", {"job_id": job_id})
+    reposted = await e2e.wait_for(lambda: show.original is not None and show.original.attachments and show.original)
+    await e2e.wait_for(lambda: e2e.states()[job_id] == "delivered")  # /show records the delivery
+    assert len(reposted.attachments) == 1 and len(e2e.paid_generates()) == 1
+    await e2e.assert_still_serving()
+
+
+async def test_connection_resets_while_polling(e2e: E2E) -> None:
+    # aiohttp resends an idempotent GET once by itself on a dropped connection: two resets reach the client.
+    e2e.scenario.inject(Fault("GET", JOB_BY_ID, kind="reset_before", times=4))
+    interaction = await e2e.imagine()
+    await delivered_once(e2e, interaction)
+    await e2e.assert_still_serving()
+
+
+async def test_connection_reset_after_scenario_started_the_job(e2e: E2E) -> None:
+    # The job exists (and is paid for) but its answer is lost: the bot must find it, not start another.
+    e2e.scenario.inject(Fault("POST", r"^/v1/generate/", kind="reset_after"))
+    interaction = await e2e.imagine()
+    message = await e2e.result_of(interaction)
+    assert len(e2e.scenario.jobs) == 1 and len(e2e.scenario.generate_calls) == 1
+    assert len(e2e.result_posts()) == 1 and message.attachments
+    assert e2e.scenario_requests("GET", r"^/v1/jobs$"), "the bot did not look for the lost job"
+    await e2e.assert_still_serving()
+
+
+async def test_connection_reset_before_scenario_answered(e2e: E2E) -> None:
+    # Nothing was created, but the bot cannot know that: it looks, finds nothing, and does not pay twice.
+    e2e.scenario.inject(Fault("POST", r"^/v1/generate/", kind="reset_before"))
+    interaction = await e2e.imagine()
+    text = await failure_notice(e2e, interaction)
+    assert "not sent again" in text and "charg" in text
+    assert not e2e.scenario.jobs and len(e2e.scenario.generate_calls) == 1
+    await e2e.assert_still_serving()
+
+
+async def test_a_5xx_from_scenario_on_generate_is_sent_again_once(e2e: E2E) -> None:
+    # Scenario's own JSON error on a 5xx means it refused the request: after checking, one resend is safe.
+    e2e.scenario.inject(Fault("POST", r"^/v1/generate/", status=500))
+    interaction = await e2e.imagine()
+    await delivered_once(e2e, interaction)
+    assert [call.status for call in e2e.scenario.generate_calls] == [500, 200]
+    await e2e.assert_still_serving()
+
+
+async def test_malformed_json_on_generate_and_while_polling(e2e: E2E) -> None:
+    e2e.scenario.inject(Fault("POST", r"^/v1/generate/", kind="malformed"))
+    e2e.scenario.inject(Fault("GET", JOB_BY_ID, kind="malformed", times=2))
+    interaction = await e2e.imagine()
+    await delivered_once(e2e, interaction)
+    assert len(e2e.scenario.generate_calls) == 1  # the job behind the unreadable answer was found, not re-made
+    await e2e.assert_still_serving()
+
+
+async def test_a_slow_scenario(e2e: E2E) -> None:
+    e2e.scenario.inject(Fault("POST", r"^/v1/generate/", kind="delay", delay=2.0))
+    e2e.scenario.inject(Fault("GET", JOB_BY_ID, kind="delay", delay=2.0, times=2))
+    interaction = await e2e.imagine()
+    await delivered_once(e2e, interaction)
+    await e2e.assert_still_serving()
+
+
+async def test_the_plans_parallel_job_ceiling(make_e2e: MakeE2E) -> None:
+    # The bot thinks 3 jobs may run at once; Scenario's plan allows 1 and answers 429 to the second.
+    e2e = await make_e2e(env={"MAX_PARALLEL_JOBS": "3"}, scenario={"parallel_limit": 1})
+    interactions = [await e2e.imagine(f"job {n}", user_id=7000 + n) for n in range(3)]
+    messages = [await e2e.result_of(interaction) for interaction in interactions]
+
+    assert len({m.id for m in messages}) == 3 and len(e2e.result_posts()) == 3
+    assert len(e2e.paid_generates()) == 3 and len(e2e.scenario.jobs) == 3
+    assert any(call.status == 429 for call in e2e.scenario.generate_calls)
+    # The first 429 lowers the bot's ceiling to the plan's: the two jobs already sent wait, no third 429 follows.
+    assert [call.status for call in e2e.scenario.generate_calls].count(429) <= 2
+    assert "Scenario's plan allows 1 parallel jobs; lowering the ceiling" in e2e.bot.log()
+    await e2e.assert_still_serving()
+
+
+async def test_a_job_that_fails_at_scenario_shows_its_error_and_hint(e2e: E2E) -> None:
+    e2e.scenario.fail_next_job("The prompt was flagged by the safety filter", "Describe the scene differently")
+    interaction = await e2e.imagine("something the filter dislikes")
+    text = await failure_notice(e2e, interaction)
+    assert text.startswith("❌ Scenario could not make this image: The prompt was flagged by the safety filter.")
+    assert "Hint: Describe the scene differently" in text
+    assert not e2e.result_posts()
+    await e2e.assert_still_serving()
+
+
+async def test_an_image_url_that_expires_before_the_download(e2e: E2E) -> None:
+    interaction = await e2e.imagine()
+    await e2e.hold_download()
+    e2e.scenario.expire_urls()  # the held download is checked after this: 403, as an expired signed URL
+    await delivered_once(e2e, interaction)
+    assert e2e.scenario_requests("GET", r"^/v1/assets/asset_"), "no fresh URL was asked for"
+    await e2e.assert_still_serving()
+
+
+# -- Discord ------------------------------------------------------------------------------------------------
+
+
+async def test_a_429_on_the_result_edit(e2e: E2E) -> None:
+    interaction = await e2e.imagine()
+    await e2e.hold_download()
+    refused = await e2e.refuse_result_upload("PATCH", WEBHOOK_MESSAGE, 429, retry_after=0.3)
+    assert refused.response["retry_after"] == 0.3
+    await delivered_once(e2e, interaction)
+    await e2e.assert_still_serving()
+
+
+async def test_a_5xx_on_the_result_upload(e2e: E2E) -> None:
+    # On the channel route (the token has expired) the upload is the only request: the fault cannot miss it.
+    interaction = await e2e.imagine()
+    await e2e.hold_download()
+    e2e.discord.expire_token(interaction.id)
+    e2e.discord.inject("POST", CHANNEL_MESSAGES, 502)
+    [message] = await e2e.wait_for(lambda: [m for m in e2e.discord.channel_messages() if m.attachments])
+    assert await e2e.finished(job_id_of(message)) == "delivered"
+    refused = [r for r in e2e.discord.requests if r.status == 502]
+    assert len(refused) == 1 and refused[0].files
+    assert len(e2e.result_posts()) == 1
+    await e2e.assert_still_serving()
+
+
+async def test_a_413_on_the_result_upload_is_retried_smaller(e2e: E2E) -> None:
+    interaction = await e2e.imagine()
+    await e2e.hold_download()
+    too_large = {"message": "Request entity too large", "code": 40005}
+    refused = await e2e.refuse_result_upload("PATCH", WEBHOOK_MESSAGE, 413, json=too_large)
+    await delivered_once(e2e, interaction)
+    [accepted] = e2e.result_posts()
+    assert accepted.path == refused.path and accepted is not refused
+    await e2e.assert_still_serving()
+
+
+async def test_an_expired_interaction_token_delivers_in_the_channel(e2e: E2E) -> None:
+    interaction = await e2e.imagine("a prompt from @everyone")
+    await e2e.hold_download()
+    e2e.discord.expire_token(interaction.id)
+    [message] = await e2e.wait_for(lambda: [m for m in e2e.discord.channel_messages() if m.attachments])
+    assert await e2e.finished(job_id_of(message)) == "delivered"
+    assert message.content == f"<@{interaction.user_id}> here is your result."
+    assert message.mentions == [interaction.user_id] and not message.mention_everyone
+    assert len(e2e.result_posts()) == 1 and len(e2e.paid_generates()) == 1
+    await e2e.assert_still_serving()
+
+
+async def test_a_429_on_the_channel_message(e2e: E2E) -> None:
+    interaction = await e2e.imagine()
+    await e2e.hold_download()
+    e2e.discord.expire_token(interaction.id)
+    await e2e.refuse_result_upload("POST", CHANNEL_MESSAGES, 429, retry_after=0.5)
+    [message] = await e2e.wait_for(lambda: [m for m in e2e.discord.channel_messages() if m.attachments])
+    assert await e2e.finished(job_id_of(message)) == "delivered"
+    assert len(e2e.result_posts()) == 1
+    await e2e.assert_still_serving()
+
+
+# -- request timeouts, in-process ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def slow_world(tmp_path: Path):  # noqa: ANN201
+    """The in-process bot (tests/cogs), with Scenario's delays in real time and a 0.3 s request timeout."""
+    import discord
+
+    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    world = await start_world(tmp_path)
+    world.scenario.sleep = asyncio.sleep
+    world.bot.scenario.request_timeout = 0.3
+    yield world
+    await stop_world(world)
+    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+    world.discord.assert_no_violations()
+
+
+async def test_polls_that_time_out_are_retried(slow_world) -> None:  # noqa: ANN001
+    world = slow_world
+    world.scenario.inject(Fault("GET", JOB_BY_ID, kind="delay", delay=1.0, times=3))
+    interaction = await world.discord.send_command("imagine", {"prompt": "patience"})
+    message = await world.result_of(interaction)
+    assert message.attachments and len(world.generate_calls()) == 1
+
+
+async def test_a_generate_request_that_times_out_is_not_paid_twice(slow_world) -> None:  # noqa: ANN001
+    world = slow_world
+    world.scenario.inject(Fault("POST", r"^/v1/generate/", kind="delay", delay=1.0))
+    interaction = await world.discord.send_command("imagine", {"prompt": "patience"})
+    job = await world.job_for(interaction, finished=True)
+    assert job.state.value == "failed"
+    await world.wait_for(lambda: interaction.original.content.startswith("❌"))
+    assert "not sent again" in interaction.original.content
+    sent = [path for method, path in world.scenario.request_log if method == "POST" and "/generate/" in path]
+    assert len(sent) == 1 and len(world.scenario.jobs) <= 1
+
+    again = await world.discord.send_command("imagine", {"prompt": "again"}, user_id=4242)
+    assert (await world.result_of(again)).attachments
+
+
