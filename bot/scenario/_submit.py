@@ -34,6 +34,7 @@ from bot.scenario.errors import (
     APIConnectionError,
     APIResponseError,
     APIStatusError,
+    BadRequestError,
     ScenarioError,
     SubmitUncertainError,
 )
@@ -83,9 +84,14 @@ async def find_submitted_job(
     """
     floor = since - SUBMIT_SKEW
     excluded = set(exclude_job_ids)
+    try:
+        recent = await client.list_jobs(created_after=floor)
+    except BadRequestError:
+        # An API that only takes the documented batch-polling form: `types=custom&updatedAfter=…`.
+        recent = await client.list_jobs(updated_after=floor)
     matches = [
         job
-        for job in await client.list_jobs(created_after=floor)
+        for job in recent
         if job.job_id not in excluded
         and (job.created_at is None or job.created_at >= floor)
         and input_matches(job, model_id, body)
