@@ -20,6 +20,7 @@ from bot.tree import BotTree
 
 log = logging.getLogger(__name__)
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results")
 
 
@@ -62,7 +63,9 @@ class ScenarioBot(commands.Bot):
         )
         self.attachment_hosts = set(DISCORD_CDN_HOSTS)
         if settings.discord_api_base_url:
-            self.attachment_hosts.add(urlsplit(settings.discord_api_base_url).hostname or "")
+            # Behind a proxy (or a local fake), attachment URLs point at that host instead.
+            host = urlsplit(settings.discord_api_base_url).hostname or ""
+            self.attachment_hosts |= LOOPBACK_HOSTS if host in LOOPBACK_HOSTS else {host}
 
     async def setup_hook(self) -> None:
         if self.settings.discord_api_base_url:
