@@ -173,13 +173,20 @@ def scenario_kind(method: str, path: str) -> str:
     return f"{method} {path}"
 
 
-def discord_kind(method: str, path: str, files: int) -> str:
+def discord_kind(method: str, path: str, files: int, body: object) -> str:
     if path.endswith("/callback"):
         return "interaction callback"
     if path.startswith("/webhooks/") and "/messages/" in path:
-        if method == "PATCH":
-            return "edit reply (result)" if files else "edit reply (progress)"
-        return f"{method} reply"
+        if method != "PATCH":
+            return f"{method} reply"
+        if files:
+            return "edit: result"
+        content = body.get("content") if isinstance(body, dict) else None
+        if isinstance(content, str) and content.startswith("⏳"):
+            return "edit: queue position"
+        if isinstance(content, str) and content.startswith("🎨"):
+            return "edit: progress"
+        return "edit: other"
     return f"{method} {re.sub(r'/[0-9]+|/[A-Za-z0-9_-]{40,}', '/…', path)}"
 
 
@@ -277,7 +284,7 @@ async def run(args: argparse.Namespace) -> Report:
     for method, path in fake.request_log[scenario_before:]:
         report.scenario[scenario_kind(method, path)] += 1
     for request in fd.requests[discord_before:]:
-        kind = discord_kind(request.method, request.path, len(request.files))
+        kind = discord_kind(request.method, request.path, len(request.files), request.json)
         report.discord[kind] += 1
         if request.status >= 400:
             code = request.response.get("code") if isinstance(request.response, dict) else None

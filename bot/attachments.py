@@ -8,16 +8,10 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.errors import InvalidInputError
+from bot.images import format_size
 
 DISCORD_CDN_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
 CHUNK = 64 * 1024
-
-
-def format_size(size: int) -> str:
-    """`512 KB`, `6.0 MB`."""
-    if size < 1024 * 1024:
-        return f"{max(size // 1024, 1)} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def check_declared_size(filename: str, declared: int, max_bytes: int) -> None:

@@ -45,7 +45,7 @@ HELD_UNTIL_RELEASED = 120.0  # the fakes hold the request the bot is killed in u
 WAIT = 45.0  # generous: a loaded 2-core CI machine must not turn a slow run into a failure
 WATCH_INTERVAL = 0.05
 GENERATE = r"^/v1/generate/"
-WEBHOOK_MESSAGE = r"^/webhooks/\d+/[^/]+/messages/\d+$"
+WEBHOOK_MESSAGE = r"^/webhooks/\d+/[^/]+/messages/(@original|\d+)$"
 CHANNEL_MESSAGES = r"^/channels/\d+/messages$"
 
 

@@ -230,13 +230,16 @@ async def test_a_429_on_the_channel_message(e2e: E2E) -> None:
 
 @pytest.fixture
 async def slow_world(tmp_path: Path):  # noqa: ANN201
-    """The in-process bot (tests/cogs), with Scenario's delays in real time and a 0.3 s request timeout."""
+    """The in-process bot (tests/cogs), with Scenario's delays in real time and a 1.5 s request timeout.
+
+    Long enough that an ordinary request on a busy machine never times out; the delays below are longer.
+    """
     import discord
 
     base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     world = await start_world(tmp_path)
     world.scenario.sleep = asyncio.sleep
-    world.bot.scenario.request_timeout = 0.3
+    world.bot.scenario.request_timeout = 1.5
     yield world
     await stop_world(world)
     discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
@@ -245,7 +248,7 @@ async def slow_world(tmp_path: Path):  # noqa: ANN201
 
 async def test_polls_that_time_out_are_retried(slow_world) -> None:  # noqa: ANN001
     world = slow_world
-    world.scenario.inject(Fault("GET", JOB_BY_ID, kind="delay", delay=1.0, times=3))
+    world.scenario.inject(Fault("GET", JOB_BY_ID, kind="delay", delay=4.0, times=3))
     interaction = await world.discord.send_command("imagine", {"prompt": "patience"})
     message = await world.result_of(interaction)
     assert message.attachments and len(world.generate_calls()) == 1
@@ -253,7 +256,7 @@ async def test_polls_that_time_out_are_retried(slow_world) -> None:  # noqa: ANN
 
 async def test_a_generate_request_that_times_out_is_not_paid_twice(slow_world) -> None:  # noqa: ANN001
     world = slow_world
-    world.scenario.inject(Fault("POST", r"^/v1/generate/", kind="delay", delay=1.0))
+    world.scenario.inject(Fault("POST", r"^/v1/generate/", kind="delay", delay=4.0))
     interaction = await world.discord.send_command("imagine", {"prompt": "patience"})
     job = await world.job_for(interaction, finished=True)
     assert job.state.value == "failed"

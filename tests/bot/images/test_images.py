@@ -10,7 +10,6 @@ import zlib
 import pytest
 from PIL import Image, ImageFile
 
-from bot import images
 from bot.images import (
     MAX_PIXELS,
     AnimatedImageError,
@@ -26,6 +25,7 @@ from bot.images import (
     sanitize_filename,
     sniff_image_mime,
 )
+from bot.images import _encode as encoding
 
 MB = 1024 * 1024
 
@@ -456,13 +456,13 @@ def test_fit_uses_webp_to_keep_transparency() -> None:
 
 def test_fit_scales_down_when_needed_in_few_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, tuple[int, int]]] = []
-    real_encode = images._encode
+    real_encode = encoding.encode
 
     def counting(img: Image.Image, fmt: str) -> bytes:
         calls.append((fmt, img.size))
         return real_encode(img, fmt)
 
-    monkeypatch.setattr(images, "_encode", counting)
+    monkeypatch.setattr(encoding, "encode", counting)
     data = encode(noise_rgb(1600, 1600), "PNG")
     limit = 200_000
 
