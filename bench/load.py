@@ -91,6 +91,36 @@ async def start_bot(
     return process
 
 
+def noise_png(kib: int, width: int = 1024, height: int = 1024) -> bytes:
+    """A width×height PNG of about `kib` KiB: random pixels in a top band (incompressible), black below.
+
+    Real Ideogram results are 1-2 MB PNGs; the fake's own images are flat palette PNGs of a few KiB.
+    """
+    import io
+
+    from PIL import Image
+
+    rows = min(height, max(1, kib * 1024 // (width * 3)))
+    image = Image.new("RGB", (width, height))
+    image.paste(Image.frombytes("RGB", (width, rows), random.Random(kib).randbytes(width * rows * 3)))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def use_big_images(fake: FakeScenario, data: bytes) -> None:
+    """Serve `data` as every generated image (the bot passes images under the upload limit through as is)."""
+    create_job = fake.create_job
+
+    def create_with_big_images(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        job = create_job(*args, **kwargs)  # type: ignore[arg-type]
+        for asset_id in job.asset_ids:
+            fake.assets[asset_id].data = data
+        return job
+
+    fake.create_job = create_with_big_images  # type: ignore[method-assign]
+
+
 # -- outcomes ---------------------------------------------------------------------------------------
 
 
@@ -205,6 +235,8 @@ async def run(args: argparse.Namespace) -> Report:
         job_duration=lambda: rng.uniform(args.min_seconds, args.max_seconds),
         parallel_limit=args.ceiling,
     )
+    if args.image_kib:
+        use_big_images(fake, noise_png(args.image_kib))
     scenario_url = await fake.start()
     users = [fd.user(FIRST_USER_ID + n, f"user{n}").id for n in range(args.users)]
     report = Report(args.jobs, args.users, args.ceiling, args.validate)
@@ -367,6 +399,12 @@ def main() -> None:
         help="check every Discord request against the OpenAPI spec (default: when the spec is available)",
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed for job durations")
+    parser.add_argument(
+        "--image-kib",
+        type=int,
+        default=0,
+        help="serve every image as a PNG of about this many KiB (default: the fake's own, about 7 KiB)",
+    )
     parser.add_argument("--profile", metavar="FILE", help="run the bot under cProfile, writing FILE")
     args = parser.parse_args()
     if args.validate is None:

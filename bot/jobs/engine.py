@@ -53,6 +53,8 @@ MAX_SUBMIT_ATTEMPTS = 3
 MAX_DELIVERY_ATTEMPTS = 3
 CLAIM_WINDOW = timedelta(days=2)
 CLOSED_MEMORY = 10_000
+# Longer than the client's request timeout: by then an interrupted POST /generate has created its job or never will.
+SUBMIT_SETTLE_SECONDS = 75.0
 
 
 class JobEngine:
@@ -327,9 +329,15 @@ class JobEngine:
 
     async def _recover_submission(self, job: JobRecord) -> JobRecord | None:
         """After a restart: find the job an interrupted `POST /generate` may have created, else send it."""
-        exclude = await self.store.scenario_job_ids_since(job.created_at - CLAIM_WINDOW)
         since = job.submit_started_at or job.created_at
-        found = await self.scenario.find_submitted_job(job.model_id, job.inputs, since=since, exclude_job_ids=exclude)
+        found = await self._find_submitted(job, since)
+        unsettled = SUBMIT_SETTLE_SECONDS - (self._now() - since).total_seconds()
+        if found is None and unsettled > 0:
+            # The dead process's POST may still be on its way through Scenario: wait until it must have either
+            # created its job or failed, then look again, so a fast restart never pays twice.
+            log.info("Job %s: no trace yet of its interrupted submission; looking again in %.0fs", job.id, unsettled)
+            await self._sleep(unsettled)
+            found = await self._find_submitted(job, since)
         if found is None:
             log.info("Job %s: no trace of an earlier submission at Scenario; submitting now", job.id)
             return await self._send(job)
@@ -341,6 +349,10 @@ class JobEngine:
             scenario_job_id=found.job_id,
             scenario_status=str(found.status),
         )
+
+    async def _find_submitted(self, job: JobRecord, since: datetime) -> Job | None:
+        exclude = await self.store.scenario_job_ids_since(job.created_at - CLAIM_WINDOW)
+        return await self.scenario.find_submitted_job(job.model_id, job.inputs, since=since, exclude_job_ids=exclude)
 
     async def _wait_for_result(self, job: JobRecord) -> JobRecord | None:
         assert job.scenario_job_id is not None
@@ -368,8 +380,10 @@ class JobEngine:
                 text += f"\nHint: {exc.hint}"
             return await self._fail(job.id, text)
         except JobTimeoutError:
-            minutes = round(self.job_timeout / 60)
-            return await self._fail(job.id, f"Scenario did not finish this job within {minutes} minutes.")
+            # Not "within 0 minutes" / "1 minutes" when JOB_TIMEOUT_SECONDS is short.
+            waited = max(self.job_timeout, 30.0)  # the poller always waits at least 30 s
+            limit = f"{round(waited / 60)} minutes" if waited >= 120 else f"{round(waited)} seconds"
+            return await self._fail(job.id, f"Scenario did not finish this job within {limit}.")
         except (AuthenticationError, PermissionDeniedError) as exc:
             log.error("Scenario refused to report job %s: %s", job.id, exc)
             return await self._fail(job.id, MISCONFIGURED)

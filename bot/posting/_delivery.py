@@ -16,6 +16,7 @@ from datetime import datetime
 
 import discord
 
+from bot.images import ImageTooLargeError
 from bot.jobs.delivery import Delivered, DeliveryError, OutputImage
 from bot.jobs.models import JobRecord, utcnow
 from bot.posting._render import render_result
@@ -24,6 +25,12 @@ log = logging.getLogger(__name__)
 
 ViewFactory = Callable[[JobRecord, Sequence[OutputImage]], discord.ui.View | None]
 TOKEN_MARGIN_SECONDS = 90.0
+# Within this long of the token's end, progress says where the result will come instead.
+TOKEN_NOTICE_SECONDS = 300.0
+TOKEN_NOTICE = (
+    "\n-# Discord lets the bot update this message for 15 minutes only: the result will come as a new message"
+    " that mentions you (or by DM)."
+)
 # The interaction's own reply, addressed the way every Discord API client (and proxy) supports. discord.py
 # types the id as int but only formats it into the URL.
 ORIGINAL: int = "@original"  # type: ignore[assignment]
@@ -60,6 +67,8 @@ class DiscordDelivery:
             return
         if job.parent_message_url:
             text = f"-# ↪️ from {job.parent_message_url}\n{text}"
+        if job.token_expires_at and (job.token_expires_at - self._now()).total_seconds() < TOKEN_NOTICE_SECONDS:
+            text += TOKEN_NOTICE
         try:
             await webhook.edit_message(ORIGINAL, content=text)
         except discord.HTTPException as exc:
@@ -179,17 +188,22 @@ class DiscordDelivery:
 
 async def _with_shrink_retry(post, limit: int):
     """Post; if Discord refuses a file as too large, fit the files under half the limit and try once more."""
+    too_large = "Discord refused the images as too large, even after shrinking them"
     try:
         return await post(limit)
+    except ImageTooLargeError as exc:
+        raise DeliveryError(f"the images cannot be made small enough for Discord ({exc})") from exc
     except discord.HTTPException as exc:
         if not (exc.status == 413 or exc.code == TOO_LARGE):
             raise
         log.warning("Discord refused an upload as too large at limit %d; retrying smaller", limit)
     try:
         return await post(limit // 2)
+    except ImageTooLargeError as exc:
+        raise DeliveryError(too_large) from exc
     except discord.HTTPException as exc:
         if exc.status == 413 or exc.code == TOO_LARGE:
-            raise DeliveryError("Discord refused the images as too large, even after shrinking them") from exc
+            raise DeliveryError(too_large) from exc
         raise
 
 

@@ -94,7 +94,7 @@ async def test_a_token_that_dies_before_delivery_falls_back_to_the_channel(world
     fake_job = world.scenario.jobs[world.generate_calls()[0].job_id]
     fake_job.duration = world.clock() - fake_job.created_at  # Scenario finishes it now
     for asset_id in fake_job.asset_ids:
-        world.scenario.assets[asset_id].created_at = world.clock()
+        world.scenario.assets[asset_id].created_at = world.clock()  # its images exist from now on
 
     job = await finished(world, interaction)
     assert (job.state, job.delivered_via) == (JobState.DELIVERED, "channel"), job.last_error

@@ -31,6 +31,7 @@ from bot.fakes.scenario import Fault as ScenarioFault
 from tests.e2e._process import BotProcess, job_states
 
 JOB_SECONDS = 1.0
+QUICK_JOB_SECONDS = 0.3
 WAIT = 30.0
 """Seconds any single wait may take: generous, for a loaded 2-core CI machine (waits end as soon as met)."""
 TERMINAL = {"delivered", "failed", "canceled"}
@@ -55,7 +56,8 @@ class E2E:
     scenario: FakeScenario
     bot: BotProcess
     workdir: Path
-    secrets: list[str] = field(default_factory=list)
+    secrets: dict[str, str] = field(default_factory=dict)
+    """What must never appear in the bot's log, by name."""
 
     # -- the process ----------------------------------------------------------------------------------
     async def start_bot(self) -> None:
@@ -74,14 +76,11 @@ class E2E:
 
     def assert_clean_log(self) -> None:
         log = self.bot.log()
-        tokens = [ix.token for ix in self.discord.interactions.values()]
-        leaked = [name for name, value in self._secret_names(tokens) if value in log]
+        secrets = [*self.secrets.items()]
+        secrets += [(f"the token of interaction {ix.id}", ix.token) for ix in self.discord.interactions.values()]
+        leaked = [name for name, value in secrets if value in log]
         assert not leaked, f"secrets in the bot's log: {leaked}"
         assert SILENT_FAILURE not in log, log[log.index(SILENT_FAILURE) - 200 :][:3000]
-
-    def _secret_names(self, tokens: list[str]) -> list[tuple[str, str]]:
-        named = [(f"secret #{n}", value) for n, value in enumerate(self.secrets)]
-        return named + [("an interaction token", token) for token in tokens]
 
     # -- waiting --------------------------------------------------------------------------------------
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = WAIT) -> Any:
@@ -112,10 +111,14 @@ class E2E:
         return await self.discord.send_command("imagine", {"prompt": prompt, **options}, **extra)
 
     async def assert_still_serving(self, user_id: int = 4242) -> FakeMessage:
-        """One more /imagine, from someone else, comes back with its image."""
+        """One more /imagine, from someone else, comes back with its image (a quick job, to save time)."""
         paid = len(self.paid_generates())
-        interaction = await self.imagine("still serving?", user_id=user_id)
-        message = await self.result_of(interaction)
+        duration, self.scenario.job_duration = self.scenario.job_duration, QUICK_JOB_SECONDS
+        try:
+            interaction = await self.imagine("still serving?", user_id=user_id)
+            message = await self.result_of(interaction)
+        finally:
+            self.scenario.job_duration = duration
         assert len(self.paid_generates()) == paid + 1
         return message
 
@@ -210,7 +213,13 @@ async def _start(
         **(env or {}),
     }
     basic = base64.b64encode(f"{key}:{secret}".encode()).decode()
-    e2e = E2E(fd, fs, BotProcess(environment, workdir), workdir, secrets=[token, key, secret, basic])
+    never_logged = {
+        "DISCORD_TOKEN": token,
+        "SCENARIO_SDK_API_KEY": key,
+        "SCENARIO_SDK_API_SECRET": secret,
+        "the Scenario Authorization header": basic,
+    }
+    e2e = E2E(fd, fs, BotProcess(environment, workdir), workdir, secrets=never_logged)
     try:
         await e2e.start_bot()
     except BaseException:
@@ -258,7 +267,7 @@ async def e2e(make_e2e: MakeE2E) -> E2E:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def shared_e2e(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> AsyncIterator[E2E]:
-    """One bot process for a whole module whose tests leave nothing behind (the module sets `E2E_ENV`).
+    """One bot process for a whole module whose tests leave nothing behind (settings: the module's `E2E_ENV`).
 
     Tests using it must run on the module's event loop (`pytest.mark.asyncio(loop_scope="module")`) and
     check what they caused themselves, e.g. with `no_new_violations`.

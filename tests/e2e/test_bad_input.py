@@ -14,13 +14,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from bot.fakes.discord import MODERATOR_USER_ID, FakeFile, FakeInteraction
+from bot.fakes.discord import MODERATOR_USER_ID, FakeFile, FakeInteraction, FakeMessage
 from tests.e2e.conftest import E2E, private_reply, public_messages
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures("no_new_violations")]
 
 E2E_ENV = {"MAX_ATTACHMENT_MB": "1"}
-E2E_SCENARIO = {"job_duration": 0.3}
 ATTACHMENT_CAP = 1024 * 1024
 
 
@@ -31,7 +30,7 @@ def png(size: tuple[int, int] = (64, 48), fmt: str = "PNG") -> bytes:
 
 
 def bomb_png() -> bytes:
-    """12000×12000 one-bit pixels: a small file that would take hundreds of megabytes to decode."""
+    """12000 by 12000 one-bit pixels: a small file that would take hundreds of megabytes to decode."""
     buffer = io.BytesIO()
     Image.new("1", (12_000, 12_000), 0).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -219,7 +218,7 @@ async def test_an_unknown_character_choice_is_refused_before_any_upload(shared_e
 # -- markdown and mentions ----------------------------------------------------------------------------------
 
 
-def pings_nobody(message) -> bool:  # noqa: ANN001
+def pings_nobody(message: FakeMessage) -> bool:
     return not message.mentions and not message.mention_everyone and not message.mention_roles
 
 

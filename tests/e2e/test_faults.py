@@ -1,26 +1,28 @@
 """Faults between the bot and Scenario or Discord, against the real `python -m bot` process.
 
 Every case ends with the job delivered exactly once, or the requester told plainly what happened, and then
-the bot serving the next request. Request timeouts (60 s in production, not a setting) run in-process at
-the end of this module, where the client's timeout can be shortened.
+the bot serving the next request. Timeouts, too long to wait for in real time, run in-process at the end.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
+import discord
 import pytest
 
-
+from bot.fakes.discord import FakeInteraction, FakeMessage
 from bot.fakes.scenario import Fault
-from tests.cogs.conftest import start_world, stop_world
-from tests.e2e.conftest import CHANNEL_MESSAGES, WEBHOOK_MESSAGE, E2E, MakeE2E, job_id_of
+from tests.cogs.conftest import World, start_world, stop_world
+from tests.e2e.conftest import CHANNEL_MESSAGES, E2E, WEBHOOK_MESSAGE, MakeE2E, job_id_of
 
 JOB_BY_ID = r"^/v1/jobs/job_"
 
 
-async def delivered_once(e2e: E2E, interaction) -> None:  # noqa: ANN001
+async def delivered_once(e2e: E2E, interaction: FakeInteraction) -> None:
     """The job's result is on the interaction's message, posted once, from one paid Scenario job."""
     message = await e2e.result_of(interaction)
     assert len(e2e.result_posts()) == 1
@@ -29,12 +31,14 @@ async def delivered_once(e2e: E2E, interaction) -> None:  # noqa: ANN001
     assert message.attachments
 
 
-async def failure_notice(e2e: E2E, interaction) -> str:  # noqa: ANN001
+async def failure_notice(e2e: E2E, interaction: FakeInteraction) -> str:
     """The text the requester sees in place of a result, once the job is recorded as failed."""
-    message = await e2e.wait_for(
-        lambda: interaction.original is not None and interaction.original.content.startswith("❌")
-        and interaction.original
-    )
+
+    def notice() -> FakeMessage | None:
+        original = interaction.original
+        return original if original is not None and original.content.startswith("❌") else None
+
+    message = await e2e.wait_for(notice)
     assert await e2e.finished(job_id_of(message)) == "failed"
     assert not message.attachments and not message.ephemeral
     return message.content
@@ -124,8 +128,8 @@ async def test_malformed_json_on_generate_and_while_polling(e2e: E2E) -> None:
 
 
 async def test_a_slow_scenario(e2e: E2E) -> None:
-    e2e.scenario.inject(Fault("POST", r"^/v1/generate/", kind="delay", delay=2.0))
-    e2e.scenario.inject(Fault("GET", JOB_BY_ID, kind="delay", delay=2.0, times=2))
+    e2e.scenario.inject(Fault("POST", r"^/v1/generate/", kind="delay", delay=1.0))
+    e2e.scenario.inject(Fault("GET", JOB_BY_ID, kind="delay", delay=1.0, times=2))
     interaction = await e2e.imagine()
     await delivered_once(e2e, interaction)
     await e2e.assert_still_serving()
@@ -225,47 +229,76 @@ async def test_a_429_on_the_channel_message(e2e: E2E) -> None:
     await e2e.assert_still_serving()
 
 
-# -- request timeouts, in-process ---------------------------------------------------------------------------
+# -- timeouts, in-process ----------------------------------------------------------------------------------
+# The request timeout (60 s) and the job timeout (JOB_TIMEOUT_SECONDS, at least 30 s) are too long to wait for
+# in real time. The in-process bot of tests/cogs runs jobs on a FakeClock and lets the client's timeout be cut.
+
+InProcess = Callable[..., Awaitable[World]]
 
 
 @pytest.fixture
-async def slow_world(tmp_path: Path):  # noqa: ANN201
-    """The in-process bot (tests/cogs), with Scenario's delays in real time and a 1.5 s request timeout.
-
-    Long enough that an ordinary request on a busy machine never times out; the delays below are longer.
-    """
-    import discord
-
+async def in_process(tmp_path: Path) -> AsyncIterator[InProcess]:
+    """Start the in-process bot: `await in_process(real_delays=..., settings_overrides=...)`."""
     base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    world = await start_world(tmp_path)
-    world.scenario.sleep = asyncio.sleep
-    world.bot.scenario.request_timeout = 1.5
-    yield world
-    await stop_world(world)
+    worlds: list[World] = []
+
+    async def make(*, real_delays: bool = False, **options: Any) -> World:
+        workdir = tmp_path / f"world{len(worlds)}"
+        workdir.mkdir()
+        world = await start_world(workdir, **options)
+        worlds.append(world)
+        if real_delays:
+            # Scenario's injected delays take real time, and the client gives up after 1.5 s: long enough
+            # that no ordinary request times out on a busy machine, shorter than the delays below.
+            world.scenario.sleep = asyncio.sleep
+            world.bot.scenario.request_timeout = 1.5
+        return world
+
+    yield make
+    for world in worlds:
+        await stop_world(world)
     discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
-    world.discord.assert_no_violations()
+    for world in worlds:
+        world.discord.assert_no_violations()
 
 
-async def test_polls_that_time_out_are_retried(slow_world) -> None:  # noqa: ANN001
-    world = slow_world
+async def still_serving(world: World) -> None:
+    again = await world.discord.send_command("imagine", {"prompt": "again"}, user_id=4242)
+    assert (await world.result_of(again)).attachments
+
+
+async def failure_text(world: World, interaction: FakeInteraction) -> str:
+    job = await world.job_for(interaction, finished=True)
+    assert job.state.value == "failed"
+    await world.wait_for(lambda: interaction.original.content.startswith("❌"))
+    return interaction.original.content
+
+
+async def test_polls_that_time_out_are_retried(in_process: InProcess) -> None:
+    world = await in_process(real_delays=True)
     world.scenario.inject(Fault("GET", JOB_BY_ID, kind="delay", delay=4.0, times=3))
     interaction = await world.discord.send_command("imagine", {"prompt": "patience"})
     message = await world.result_of(interaction)
     assert message.attachments and len(world.generate_calls()) == 1
 
 
-async def test_a_generate_request_that_times_out_is_not_paid_twice(slow_world) -> None:  # noqa: ANN001
-    world = slow_world
+async def test_a_generate_request_that_times_out_is_not_paid_twice(in_process: InProcess) -> None:
+    world = await in_process(real_delays=True)
     world.scenario.inject(Fault("POST", r"^/v1/generate/", kind="delay", delay=4.0))
     interaction = await world.discord.send_command("imagine", {"prompt": "patience"})
-    job = await world.job_for(interaction, finished=True)
-    assert job.state.value == "failed"
-    await world.wait_for(lambda: interaction.original.content.startswith("❌"))
-    assert "not sent again" in interaction.original.content
+    text = await failure_text(world, interaction)
+    assert "Scenario's answer to this request was lost (Scenario did not answer within 1.5 s.)" in text
+    assert "not sent again" in text
     sent = [path for method, path in world.scenario.request_log if method == "POST" and "/generate/" in path]
     assert len(sent) == 1 and len(world.scenario.jobs) <= 1
-
-    again = await world.discord.send_command("imagine", {"prompt": "again"}, user_id=4242)
-    assert (await world.result_of(again)).attachments
+    await still_serving(world)
 
 
+async def test_a_job_scenario_never_finishes(in_process: InProcess) -> None:
+    world = await in_process(settings_overrides={"job_timeout_seconds": 300})
+    world.scenario.job_duration = 10_000
+    interaction = await world.discord.send_command("imagine", {"prompt": "forever"})
+    text = await failure_text(world, interaction)
+    assert text.startswith("❌ Scenario did not finish this job within 5 minutes.")
+    world.scenario.job_duration = 6.0
+    await still_serving(world)

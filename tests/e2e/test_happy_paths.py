@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.fakes.discord import FakeFile
+from bot.fakes.discord import FakeFile, FakeMessage
 from tests.e2e.conftest import E2E, job_id_of, png_bytes
 
 EVERY_OPTION = {
@@ -15,7 +15,7 @@ EVERY_OPTION = {
 }
 
 
-def fields_of(message) -> dict[str, str]:  # noqa: ANN001
+def fields_of(message: FakeMessage) -> dict[str, str]:
     return {field["name"]: field["value"] for field in message.embeds[0]["fields"]}
 
 

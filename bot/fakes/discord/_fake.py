@@ -398,8 +398,10 @@ class FakeDiscord:
         return slowdown
 
     def clear_faults(self) -> None:
-        """Forget injected faults and slowdowns."""
+        """Forget injected faults and slowdowns (requests held right now go through)."""
         self._server.faults.clear()
+        for slowdown in self._server.slowdowns:
+            slowdown.release()
         self._server.slowdowns.clear()
 
     def expire_token(self, interaction_id: int) -> None:
