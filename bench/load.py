@@ -51,10 +51,15 @@ REPO = Path(__file__).resolve().parent.parent
 # -- the bot process --------------------------------------------------------------------------------
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all its threads), in seconds."""
+def cpu_times(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of a process (all its threads): utime and stime, fields 14 and 15 of proc(5)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # fields 14 and 15 of proc(5)
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, in seconds."""
+    return sum(cpu_times(pid))
 
 
 def status_kb(pid: int, key: str) -> int:
@@ -175,6 +180,7 @@ class Report:
     wall: float = 0.0
     cpu: float = 0.0
     cpu_startup: float = 0.0
+    cpu_system: float = 0.0
     rss_peak_mb: float = 0.0
     rss_start_mb: float = 0.0
     delivered: int = 0
@@ -249,6 +255,7 @@ async def run(args: argparse.Namespace) -> Report:
             await fd.wait_for(lambda: fd.registered_commands(fd.guild_id), timeout=30)
             await asyncio.sleep(1.0)  # let start-up settle (engine start, guild chunking)
             report.cpu_startup = cpu_seconds(bot.pid)
+            system_before = cpu_times(bot.pid)[1]
             report.rss_start_mb = status_kb(bot.pid, "VmRSS") / 1024
             discord_before = len(fd.requests)
             scenario_before = len(fake.request_log)
@@ -289,6 +296,7 @@ async def run(args: argparse.Namespace) -> Report:
             if bot.returncode is not None:
                 raise RuntimeError(f"the bot exited with {bot.returncode}; see its log:\n{(workdir / 'bot.log').read_text()}")
             report.cpu = cpu_seconds(bot.pid) - report.cpu_startup
+            report.cpu_system = cpu_times(bot.pid)[1] - system_before
             report.rss_peak_mb = status_kb(bot.pid, "VmHWM") / 1024
             report.unfinished = len(pending)
         finally:
@@ -367,7 +375,7 @@ def print_report(r: Report) -> None:
         print(f"{name:{width}}  {value:>12}  {target:>10}  {ok}")
     print(
         f"\nstart-up (excluded): {r.cpu_startup:.2f} s CPU, {r.rss_start_mb:.0f} MB RSS; "
-        f"total CPU under load {r.cpu:.1f} s"
+        f"total CPU under load {r.cpu:.1f} s, of which {r.cpu_system:.1f} s in the kernel (system time)"
     )
     print(
         f"images: {r.images} ({r.image_bytes / 1e6:.1f} MB), each downloaded from Scenario's CDN and uploaded "

@@ -98,4 +98,9 @@ class ScenarioBot(commands.Bot):
     async def close(self) -> None:
         """Stop taking jobs and leave every unfinished one resumable, then disconnect."""
         await self.engine.shutdown()
+        # discord.py's close() leaves running the task that dispatches "ready" once the servers have arrived;
+        # firing after close, it fails on the cleared loop ("Task exception was never retrieved").
+        ready = getattr(self._connection, "_ready_task", None)
+        if ready is not None:
+            ready.cancel()
         await super().close()

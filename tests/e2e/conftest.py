@@ -37,7 +37,7 @@ WAIT = 30.0
 TERMINAL = {"delivered", "failed", "canceled"}
 JOB_ID = re.compile(r"Job `?([0-9a-f]{12})")
 SILENT_FAILURE = "Task exception was never retrieved"
-# Interactions whose reply was rejected before any job exists are answered through the webhook.
+# Where a result is posted: the interaction's own message (a webhook edit), or a channel message.
 WEBHOOK_MESSAGE = r"^/webhooks/\d+/[^/]+/messages/"
 CHANNEL_MESSAGES = r"^/channels/\d+/messages$"
 
@@ -75,10 +75,11 @@ class E2E:
         self.assert_clean_log()
 
     def assert_clean_log(self) -> None:
+        """No secret and no swallowed task exception in everything the bot has logged so far."""
         log = self.bot.log()
-        secrets = [*self.secrets.items()]
-        secrets += [(f"the token of interaction {ix.id}", ix.token) for ix in self.discord.interactions.values()]
-        leaked = [name for name, value in secrets if value in log]
+        forbidden = [*self.secrets.items()]
+        forbidden += [(f"the token of interaction {ix.id}", ix.token) for ix in self.discord.interactions.values()]
+        leaked = [name for name, value in forbidden if value in log]
         assert not leaked, f"secrets in the bot's log: {leaked}"
         assert SILENT_FAILURE not in log, log[log.index(SILENT_FAILURE) - 200 :][:3000]
 
@@ -132,6 +133,7 @@ class E2E:
         return [call for call in self.scenario.generate_calls if call.status == 200]
 
     def scenario_requests(self, method: str, pattern: str) -> list[str]:
+        """Paths of the requests Scenario received with this method, matching the regex."""
         return [path for m, path in self.scenario.request_log if m == method and re.search(pattern, path)]
 
     async def hold_download(self, seconds: float = 1.5) -> None:

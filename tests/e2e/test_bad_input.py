@@ -254,3 +254,4 @@ async def test_a_mention_smuggled_into_a_choice_value_pings_nobody(shared_e2e: E
     assert "@everyone" in text
     assert all(pings_nobody(m) and m.allowed_mentions == {"parse": []} for m in interaction.messages)
     assert spent.nothing_at_scenario()
+    await shared_e2e.assert_still_serving()
