@@ -45,6 +45,7 @@ async def run_bot() -> int:
                 settings.scenario_sdk_api_key.get_secret_value(),
                 settings.scenario_sdk_api_secret.get_secret_value(),
                 settings.scenario_base_url,
+                request_timeout=settings.scenario_timeout_seconds,
             )
             bot = ScenarioBot(settings=settings, session=session, scenario=scenario, store=store)
             loop = asyncio.get_running_loop()

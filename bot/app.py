@@ -59,6 +59,8 @@ class ScenarioBot(commands.Bot):
             max_parallel=settings.max_parallel_jobs,
             max_queued_per_user=settings.max_queued_per_user,
             job_timeout=settings.job_timeout_seconds,
+            # A lost POST /generate is looked for again once it must have finished at Scenario.
+            submit_settle_seconds=settings.scenario_timeout_seconds * 1.25,
             **(engine_options or {}),
         )
         self.attachment_hosts = set(DISCORD_CDN_HOSTS)

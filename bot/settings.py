@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     max_parallel_jobs: int = Field(default=3, ge=1, le=100)
     max_queued_per_user: int = Field(default=5, ge=1, le=100)
     job_timeout_seconds: float = Field(default=900.0, gt=0)
+    scenario_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
     max_attachment_mb: float = Field(default=25.0, gt=0)
     log_level: str = "INFO"
 

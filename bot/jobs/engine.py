@@ -53,8 +53,6 @@ MAX_SUBMIT_ATTEMPTS = 3
 MAX_DELIVERY_ATTEMPTS = 3
 CLAIM_WINDOW = timedelta(days=2)
 CLOSED_MEMORY = 10_000
-# Longer than the client's request timeout: by then an interrupted POST /generate has created its job or never will.
-SUBMIT_SETTLE_SECONDS = 75.0
 
 
 class JobEngine:
@@ -72,6 +70,7 @@ class JobEngine:
         download_cap: int = 64 * 1024 * 1024,
         progress_interval: float = 2.0,
         slot_retry_seconds: float = 10.0,
+        submit_settle_seconds: float = 75.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         now: Callable[[], datetime] = utcnow,
@@ -84,6 +83,9 @@ class JobEngine:
         self.job_timeout = job_timeout
         self.download_cap = download_cap
         self.slot_retry_seconds = slot_retry_seconds
+        # Longer than a request to Scenario may take: by then an interrupted POST /generate has created its job
+        # or never will, so not finding it means it is safe to send again.
+        self.submit_settle = submit_settle_seconds
         self._clock = clock
         self._sleep = sleep
         self._now = now
@@ -286,13 +288,23 @@ class JobEngine:
             except PlanLimitError as exc:
                 return await self._wait_for_slot(job, exc)
             except SubmitUncertainError as exc:
-                log.warning("Job %s: %s", job.id, exc)
-                # The exception's own text is for the admin (model id, "check the jobs list"); say it plainly.
-                return await self._fail(
-                    job.id,
-                    f"Scenario's answer to this request was lost ({exc.cause}), and no job for it could be "
-                    "found there. To avoid charging twice it was not sent again: please try again.",
-                )
+                # The POST may have reached Scenario. Wait until it must have created its job or never will,
+                # then look: adopt the job if it is there, else it is safe to send the request again.
+                log.warning("Job %s: %s; looking again in %.0fs", job.id, exc, self.submit_settle)
+                await self.progress.show(job, progress.CHECKING_TEXT)
+                await self._sleep(self.submit_settle)
+                found = await self._find_submitted(job, job.submit_started_at or job.created_at)
+                if found is not None:
+                    return await self._adopt(job, found)
+                if attempt >= MAX_SUBMIT_ATTEMPTS:
+                    return await self._fail(
+                        job.id,
+                        f"Scenario's answer to this request was lost ({exc.cause}) {attempt} times, and no job for "
+                        "it could be found there. Nothing more was sent: please try again later.",
+                    )
+                log.info("Job %s: no job was created at Scenario; sending the request again", job.id)
+                job = await self.store.update(job.id, attempts=attempt + 1)
+                continue
             except (ServerError, APIConnectionError) as exc:
                 if attempt >= MAX_SUBMIT_ATTEMPTS:
                     return await self._fail(job.id, f"Scenario is not answering properly ({exc}). Try later.")
@@ -331,7 +343,7 @@ class JobEngine:
         """After a restart: find the job an interrupted `POST /generate` may have created, else send it."""
         since = job.submit_started_at or job.created_at
         found = await self._find_submitted(job, since)
-        unsettled = SUBMIT_SETTLE_SECONDS - (self._now() - since).total_seconds()
+        unsettled = self.submit_settle - (self._now() - since).total_seconds()
         if found is None and unsettled > 0:
             # The dead process's POST may still be on its way through Scenario: wait until it must have either
             # created its job or failed, then look again, so a fast restart never pays twice.
@@ -342,6 +354,10 @@ class JobEngine:
             log.info("Job %s: no trace of an earlier submission at Scenario; submitting now", job.id)
             return await self._send(job)
         log.info("Job %s: recovered Scenario job %s after a restart", job.id, found.job_id)
+        return await self._adopt(job, found)
+
+    async def _adopt(self, job: JobRecord, found: Job) -> JobRecord | None:
+        """Record a Scenario job found by its input as this record's own: it is running from now on."""
         return await self.store.transition(
             job.id,
             [JobState.SUBMITTING],

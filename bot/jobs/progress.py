@@ -44,3 +44,6 @@ def running_text(status: str, progress: float, elapsed_seconds: float) -> str:
 
 
 RESTART_NOTE = "♻️ The bot restarted — your job was kept and continues."
+CHECKING_TEXT = (
+    "📨 Scenario's answer was lost on the way — checking whether the job started, so it is never paid twice…"
+)
