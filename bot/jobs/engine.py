@@ -179,13 +179,14 @@ class JobEngine:
     async def shutdown(self) -> None:
         """Stop taking jobs and stop working; every record stays resumable, running Scenario jobs included."""
         self._closing = True
+        in_flight = len(self._tasks) + len(self._queued)
         tasks = [*self._tasks.values(), *self._aux_tasks]
         if self._positions_task:
             tasks.append(self._positions_task)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        log.info("Job engine stopped; %d job(s) left to resume", len(tasks))
+        log.info("Job engine stopped; %d unfinished job(s) will resume at the next start", in_flight)
 
     # -- scheduling ------------------------------------------------------------------------------------
     def _pump(self) -> None:

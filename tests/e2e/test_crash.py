@@ -372,7 +372,7 @@ async def test_sigterm_leaves_running_jobs_to_the_next_start(crash: Crash) -> No
     assert await crash.bot.stop(signal.SIGTERM) == 0, crash.story()
     states = job_states(crash.database)
     assert Counter(states.values()) == Counter({"running": 2, "queued": 2}), crash.story()
-    assert "Received SIGTERM" in crash.bot.log() and "left to resume" in crash.bot.log(), crash.story()
+    assert "Received SIGTERM" in crash.bot.log() and "will resume at the next start" in crash.bot.log(), crash.story()
     crash.job_seconds = JOB_SECONDS
 
     await crash.until(lambda: not crash.discord.connected, "the fake sees the bot leave", alive=False)
