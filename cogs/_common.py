@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord import app_commands
 
 from bot.errors import InvalidInputError
 from bot.jobs.models import Command, JobRecord
@@ -18,6 +19,11 @@ if TYPE_CHECKING:
 SEED_MAX = 2_147_483_647
 INSTALLS = {"guilds": True, "users": True}
 CONTEXTS = {"guilds": True, "dms": True, "private_channels": True}
+
+
+def choices(names: Mapping[str, str]) -> list[app_commands.Choice[str]]:
+    """Slash-command choices from {value: friendly name}."""
+    return [app_commands.Choice(name=name, value=value) for value, name in names.items()]
 
 
 def pick(option: str, value: str | None, allowed: Mapping[str, str]) -> str | None:

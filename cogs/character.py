@@ -27,6 +27,7 @@ from cogs._common import (
     SEED_MAX,
     check_prompt,
     check_range,
+    choices,
     pick,
     start_job,
     validated_body,
@@ -50,10 +51,6 @@ RESOLUTION_NAMES = {
 PLACEHOLDER_ASSET = "asset_placeholder"
 
 
-def _choices(names: dict[str, str]) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=name, value=value) for value, name in names.items()]
-
-
 class Character(commands.Cog):
     """Ideogram Character: a reference image and a prompt."""
 
@@ -73,10 +70,10 @@ class Character(commands.Cog):
         seed="Reuse a seed to reproduce a result; leave empty for a new one",
     )
     @app_commands.choices(
-        style=_choices(STYLES),
-        aspect_ratio=_choices(RATIO_NAMES),
-        resolution=_choices(RESOLUTION_NAMES),
-        speed=_choices(SPEED_NAMES),
+        style=choices(STYLES),
+        aspect_ratio=choices(RATIO_NAMES),
+        resolution=choices(RESOLUTION_NAMES),
+        speed=choices(SPEED_NAMES),
     )
     @app_commands.allowed_installs(**INSTALLS)
     @app_commands.allowed_contexts(**CONTEXTS)
@@ -141,9 +138,7 @@ class Character(commands.Cog):
             max_bytes=self.bot.settings.max_attachment_bytes,
             allowed_hosts=self.bot.attachment_hosts,
         )
-        prepared = await asyncio.to_thread(
-            prepare_reference, data, filename=file.filename, max_bytes=MAX_UPLOAD_BYTES
-        )
+        prepared = await asyncio.to_thread(prepare_reference, data, filename=file.filename, max_bytes=MAX_UPLOAD_BYTES)
         stem = file.filename.rsplit(".", 1)[0] or "reference"
         return await self.bot.scenario.upload_image(
             prepared.data, name=f"{stem}.{prepared.extension}", mime_type=prepared.mime_type

@@ -16,6 +16,7 @@ from cogs._common import (
     SEED_MAX,
     check_prompt,
     check_range,
+    choices,
     pick,
     start_job,
     validated_body,
@@ -37,10 +38,6 @@ SPEED_NAMES = {"turbo": "Turbo — fastest", "balanced": "Balanced (default)", "
 ACCELERATIONS = {"none": "None (best quality)", "low": "Low", "regular": "Regular", "high": "High — fastest"}
 
 
-def _choices(names: dict[str, str]) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=name, value=value) for value, name in names.items()]
-
-
 class Imagine(commands.Cog):
     """Text-to-image with Ideogram V4."""
 
@@ -57,7 +54,7 @@ class Imagine(commands.Cog):
         count="How many images, 1–4 (default 1); each one adds to the cost",
         seed="Reuse a seed to reproduce a result; leave empty for a new one",
     )
-    @app_commands.choices(size=_choices(SIZES), speed=_choices(SPEED_NAMES), acceleration=_choices(ACCELERATIONS))
+    @app_commands.choices(size=choices(SIZES), speed=choices(SPEED_NAMES), acceleration=choices(ACCELERATIONS))
     @app_commands.allowed_installs(**INSTALLS)
     @app_commands.allowed_contexts(**CONTEXTS)
     async def imagine(
