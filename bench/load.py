@@ -9,13 +9,19 @@ has posted its images (or failed). It measures the bot process only:
 * CPU seconds per job: utime + stime from /proc/<pid>/stat, from after start-up (connected, commands
   synced) to the last delivery, divided by the jobs;
 * peak RSS: VmHWM from /proc/<pid>/status;
-* Scenario requests per job, from the fake's request log, and Discord REST requests per job;
+* Scenario requests per job, from the fake's request log, and Discord REST requests per job by kind;
 * added latency: when the fake Discord stored the edit that carries a job's images minus when the job
-  turned `success` on the fake Scenario (both on this process's wall clock), p50 and p95.
+  turned `success` on the fake Scenario (both on this process's wall clock), p50 and p95;
+* wake-ups per job: voluntary context switches of all the bot's threads. On a small VM a wake-up costs more
+  CPU than the request it serves, so this explains most of the CPU figure.
+
+The fake's images are flat palette PNGs of about 7 KiB; `--image-kib 1500` serves PNGs the size of real
+Ideogram output instead, to show what the image bytes themselves cost.
 
     python bench/load.py                              # 1,000 jobs, 100 users, ceiling 50: about 5 minutes
     python bench/load.py --jobs 200 --users 20        # a quick run
     python bench/load.py --no-validate                # skip the fake's OpenAPI checks (fake-side CPU only)
+    python bench/load.py --image-kib 1500             # images of real size (the fakes keep them all in memory)
     python bench/load.py --profile bot.prof           # the bot under cProfile (slower; numbers are inflated)
 """
 
@@ -62,17 +68,30 @@ def cpu_seconds(pid: int) -> float:
     return sum(cpu_times(pid))
 
 
-def status_kb(pid: int, key: str) -> int:
-    """A `kB` line of /proc/<pid>/status, such as VmHWM (peak RSS) or VmRSS."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+def status_value(pid: int, key: str, *, task: str | None = None) -> int:
+    """A number from /proc/<pid>/status (or one thread's), such as VmHWM (peak RSS, in kB)."""
+    path = Path(f"/proc/{pid}/task/{task}/status" if task else f"/proc/{pid}/status")
+    for line in path.read_text().splitlines():
         if line.startswith(key + ":"):
             return int(line.split()[1])
     raise KeyError(key)
 
 
+def wakeups(pid: int) -> int:
+    """Voluntary context switches of all threads: how often the process slept waiting for something."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += status_value(pid, "voluntary_ctxt_switches", task=task.name)
+        except (FileNotFoundError, KeyError):
+            continue  # a thread that ended meanwhile
+    return total
+
+
 async def start_bot(
     fd: FakeDiscord, scenario_url: str, workdir: Path, args: argparse.Namespace
 ) -> asyncio.subprocess.Process:
+    """`python -m bot` configured by environment variables only, logging to workdir/bot.log."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SCENARIO_", "DISCORD_"))}
     env.update(
         DISCORD_TOKEN="bench-token",
@@ -97,7 +116,7 @@ async def start_bot(
 
 
 def noise_png(kib: int, width: int = 1024, height: int = 1024) -> bytes:
-    """A width×height PNG of about `kib` KiB: random pixels in a top band (incompressible), black below.
+    """A PNG of width x height pixels and about `kib` KiB: random pixels in a top band (incompressible), black below.
 
     Real Ideogram results are 1-2 MB PNGs; the fake's own images are flat palette PNGs of a few KiB.
     """
@@ -181,6 +200,7 @@ class Report:
     cpu: float = 0.0
     cpu_startup: float = 0.0
     cpu_system: float = 0.0
+    wakeups: int = 0
     rss_peak_mb: float = 0.0
     rss_start_mb: float = 0.0
     delivered: int = 0
@@ -196,6 +216,7 @@ class Report:
 
 
 def scenario_kind(method: str, path: str) -> str:
+    """A Scenario request's row in the breakdown."""
     if method == "POST" and path.startswith("/v1/generate/"):
         return "POST /generate"
     if method == "GET" and path.startswith("/v1/jobs/"):
@@ -210,6 +231,7 @@ def scenario_kind(method: str, path: str) -> str:
 
 
 def discord_kind(method: str, path: str, files: int, body: object) -> str:
+    """A Discord request's row in the breakdown: progress edits are told apart by their first character."""
     if path.endswith("/callback"):
         return "interaction callback"
     if path.startswith("/webhooks/") and "/messages/" in path:
@@ -230,6 +252,7 @@ def discord_kind(method: str, path: str, files: int, body: object) -> str:
 
 
 async def run(args: argparse.Namespace) -> Report:
+    """Start the fakes and the bot, send every command, wait for every result, and collect the numbers."""
     rng = random.Random(args.seed)
     fd = FakeDiscord(validate=args.validate, token="bench-token")
     await fd.start()
@@ -256,7 +279,8 @@ async def run(args: argparse.Namespace) -> Report:
             await asyncio.sleep(1.0)  # let start-up settle (engine start, guild chunking)
             report.cpu_startup = cpu_seconds(bot.pid)
             system_before = cpu_times(bot.pid)[1]
-            report.rss_start_mb = status_kb(bot.pid, "VmRSS") / 1024
+            wakeups_before = wakeups(bot.pid)
+            report.rss_start_mb = status_value(bot.pid, "VmRSS") / 1024
             discord_before = len(fd.requests)
             scenario_before = len(fake.request_log)
             print(
@@ -288,16 +312,19 @@ async def run(args: argparse.Namespace) -> Report:
                     print(
                         f"  {time.monotonic() - started:5.0f} s: {done}/{args.jobs} done, "
                         f"bot CPU {cpu_seconds(bot.pid) - report.cpu_startup:.1f} s, "
-                        f"RSS {status_kb(bot.pid, 'VmRSS') / 1024:.0f} MB",
+                        f"RSS {status_value(bot.pid, 'VmRSS') / 1024:.0f} MB",
                         file=sys.stderr,
                     )
                 await asyncio.sleep(0.25)
             report.wall = time.monotonic() - started
             if bot.returncode is not None:
-                raise RuntimeError(f"the bot exited with {bot.returncode}; see its log:\n{(workdir / 'bot.log').read_text()}")
+                raise RuntimeError(
+                    f"the bot exited with {bot.returncode}; see its log:\n{(workdir / 'bot.log').read_text()}"
+                )
             report.cpu = cpu_seconds(bot.pid) - report.cpu_startup
             report.cpu_system = cpu_times(bot.pid)[1] - system_before
-            report.rss_peak_mb = status_kb(bot.pid, "VmHWM") / 1024
+            report.wakeups = wakeups(bot.pid) - wakeups_before
+            report.rss_peak_mb = status_value(bot.pid, "VmHWM") / 1024
             report.unfinished = len(pending)
         finally:
             if bot.returncode is None:
@@ -342,10 +369,12 @@ async def run(args: argparse.Namespace) -> Report:
 
 
 def mark(ok: bool) -> str:
+    """The pass/fail column."""
     return "✅ pass" if ok else "❌ FAIL"
 
 
 def print_report(r: Report) -> None:
+    """The table, then the breakdowns behind it."""
     jobs = r.jobs
     cpu_ms = r.cpu / jobs * 1000
     p50 = percentile(r.latencies, 50) if r.latencies else float("nan")
@@ -361,13 +390,19 @@ def print_report(r: Report) -> None:
     print(f"delivered {r.delivered}, failed {sum(r.failed.values())}, unfinished {r.unfinished}\n")
     rows = [
         ("CPU per job (bot process)", f"{cpu_ms:.1f} ms", f"≤ {TARGET_CPU_MS:g} ms", mark(cpu_ms <= TARGET_CPU_MS)),
-        ("peak RSS (VmHWM)", f"{r.rss_peak_mb:.0f} MB", f"≤ {TARGET_RSS_MB:g} MB", mark(r.rss_peak_mb <= TARGET_RSS_MB)),
+        (
+            "peak RSS (VmHWM)",
+            f"{r.rss_peak_mb:.0f} MB",
+            f"≤ {TARGET_RSS_MB:g} MB",
+            mark(r.rss_peak_mb <= TARGET_RSS_MB),
+        ),
         ("added latency p50", f"{p50:.2f} s", "", ""),
         ("added latency p95", f"{p95:.2f} s", f"≤ {TARGET_P95_S:g} s", mark(p95 <= TARGET_P95_S)),
         ("added latency max", f"{worst:.2f} s", "", ""),
         ("Scenario requests per job", f"{scenario_total / jobs:.1f}", "", ""),
         ("Discord requests per job", f"{discord_total / jobs:.1f}", "", ""),
-        ("image bytes moved per job", f"{r.image_bytes / max(r.delivered, 1) / 1024:.0f} KiB ×2", "", ""),
+        ("wake-ups per job", f"{r.wakeups / jobs:.0f}", "", ""),
+        ("image KiB per job, down + up", f"{r.image_bytes / max(r.delivered, 1) / 1024:.0f} ×2", "", ""),
     ]
     width = max(len(row[0]) for row in rows)
     print(f"{'':{width}}  {'measured':>12}  {'target':>10}")

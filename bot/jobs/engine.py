@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -51,8 +52,13 @@ MISCONFIGURED = (
 )
 MAX_SUBMIT_ATTEMPTS = 3
 MAX_DELIVERY_ATTEMPTS = 3
-CLAIM_WINDOW = timedelta(days=2)
+CLAIM_WINDOW = timedelta(minutes=10)
+"""A lost submission is looked for among Scenario jobs created shortly before it was sent; only records touched
+since a little before that can have claimed one of them (the store filters on `updated_at`)."""
 CLOSED_MEMORY = 10_000
+EDIT_GRID = 0.25
+"""Seconds. Throttled progress edits go out on the same grid as Scenario polls (`PollSchedule.align`), so one
+wake-up of the event loop serves many jobs' polls and edits at once."""
 
 
 class JobEngine:
@@ -197,9 +203,9 @@ class JobEngine:
         self._blocked_until = None
         started = False
         while (job_id := self.scheduler.next_job()) is not None:
-            self._queued.pop(job_id, None)
+            record = self._queued.pop(job_id, None)
             self.progress.forget_position(job_id)
-            self._spawn(job_id, resumed=False)
+            self._spawn(job_id, resumed=False, record=record)
             started = True
         if started:
             self._positions_changed()
@@ -214,8 +220,8 @@ class JobEngine:
 
         self._spawn_aux(retry_later())
 
-    def _spawn(self, job_id: str, *, resumed: bool) -> None:
-        task = asyncio.create_task(self._run(job_id, resumed=resumed), name=f"job-{job_id}")
+    def _spawn(self, job_id: str, *, resumed: bool, record: JobRecord | None = None) -> None:
+        task = asyncio.create_task(self._run(job_id, resumed=resumed, record=record), name=f"job-{job_id}")
         self._tasks[job_id] = task
 
     def _spawn_aux(self, coro: Awaitable[None]) -> None:
@@ -238,20 +244,23 @@ class JobEngine:
         await asyncio.gather(*updates)
 
     # -- one job ---------------------------------------------------------------------------------------
-    async def _run(self, job_id: str, *, resumed: bool) -> None:
+    async def _run(self, job_id: str, *, resumed: bool, record: JobRecord | None = None) -> None:
         held_slot = False
         try:
-            job = await self.store.get(job_id)
+            # A job taken from the line is as it was stored (cancel takes it out of the line first), so the
+            # record kept in memory saves a read; `_submit` still moves it on only if it is still queued.
+            job = record or await self.store.get(job_id)
             if job is None or job.state.terminal:
                 return
             resumed_delivery = resumed and job.state is JobState.DELIVERING
+            just_sent = job.state in (JobState.QUEUED, JobState.SUBMITTING)
             if job.state is JobState.QUEUED:
                 job = await self._submit(job)
             elif job.state is JobState.SUBMITTING:
                 job = await self._recover_submission(job)
             if job is not None and job.state is JobState.RUNNING:
                 held_slot = True
-                job = await self._wait_for_result(job)
+                job = await self._wait_for_result(job, just_sent=just_sent)
             if job is not None and job.state is JobState.DELIVERING:
                 held_slot = True
                 await self._deliver(job, resumed=resumed_delivery)
@@ -283,7 +292,7 @@ class JobEngine:
     async def _send(self, job: JobRecord) -> JobRecord | None:
         """`POST /generate` once; Scenario's answer decides the next state."""
         for attempt in range(job.attempts, MAX_SUBMIT_ATTEMPTS + 1):
-            exclude = await self.store.scenario_job_ids_since(job.created_at - CLAIM_WINDOW)
+            exclude = await self.store.scenario_job_ids_since(self._now() - CLAIM_WINDOW)
             try:
                 result = await self.scenario.run_model(job.model_id, job.inputs, exclude_job_ids=exclude)
             except PlanLimitError as exc:
@@ -368,17 +377,17 @@ class JobEngine:
         )
 
     async def _find_submitted(self, job: JobRecord, since: datetime) -> Job | None:
-        exclude = await self.store.scenario_job_ids_since(job.created_at - CLAIM_WINDOW)
+        exclude = await self.store.scenario_job_ids_since(since - CLAIM_WINDOW)
         return await self.scenario.find_submitted_job(job.model_id, job.inputs, since=since, exclude_job_ids=exclude)
 
-    async def _wait_for_result(self, job: JobRecord) -> JobRecord | None:
+    async def _wait_for_result(self, job: JobRecord, *, just_sent: bool = False) -> JobRecord | None:
         assert job.scenario_job_id is not None
         last_status = job.scenario_status
 
         async def on_update(update: Job) -> None:
             nonlocal last_status
             status = str(update.status)
-            if status != last_status:
+            if status != last_status and status != "success":  # the move to delivering records success
                 last_status = status
                 await self.store.update(job.id, scenario_status=status, progress=update.progress)
             text = progress.running_text(status, update.progress, self._elapsed(job))
@@ -386,8 +395,9 @@ class JobEngine:
 
         remaining = self.job_timeout - self._elapsed(job)
         try:
+            # Scenario's answer to the submission just gave the status: the first poll can wait.
             final = await self.scenario.wait_for_job(
-                job.scenario_job_id, on_update=on_update, timeout=max(remaining, 30.0)
+                job.scenario_job_id, on_update=on_update, timeout=max(remaining, 30.0), wait_first=just_sent
             )
         except JobCanceledError:
             return await self._fail(job.id, "Scenario canceled this job.", state=JobState.CANCELED)
@@ -523,7 +533,7 @@ class _ProgressBoard:
         last = self._shown.get(job.id)
         if last and last[1] == text:
             return
-        wait = 0.0 if force or last is None else self._interval - (self._clock() - last[0])
+        wait = 0.0 if force or last is None else self._next_edit_at(last[0]) - self._clock()
         if wait > 0:
             first_pending = job.id not in self._pending
             self._pending[job.id] = (job, text)
@@ -536,6 +546,10 @@ class _ProgressBoard:
                 return
             self._shown[job.id] = (self._clock(), text)
             await self._delivery.show_progress(job, text)
+
+    def _next_edit_at(self, shown_at: float) -> float:
+        """One interval after the last edit, counted from the grid tick it went out on (see `EDIT_GRID`)."""
+        return math.floor(shown_at / EDIT_GRID + 1e-9) * EDIT_GRID + self._interval
 
     async def _flush_later(self, job_id: str, wait: float) -> None:
         await self._sleep(wait)
@@ -550,13 +564,15 @@ class _ProgressBoard:
         self._positions.pop(job_id, None)
 
     def position_worth_showing(self, job_id: str, position: int) -> bool:
-        """Near the front every move is shown; far back only big moves or every 30 s, to spare Discord."""
+        """Near the front every move is shown; farther back at most every 30 s, to spare Discord.
+
+        A long line moves a little with every job that starts: showing each fifth of the way, as this once
+        did, cost a job at the back of 1,000 about 20 edits while it waited (`bench/load.py`).
+        """
         shown_at, shown = self._positions.get(job_id, (0.0, None))
         if shown == position:
             return False
-        near_front = position <= 10
-        big_move = shown is None or abs(shown - position) >= max(3, shown // 5)
-        if near_front or big_move or self._clock() - shown_at >= 30.0:
+        if position <= 10 or shown is None or self._clock() - shown_at >= 30.0:
             self._positions[job_id] = (self._clock(), position)
             return True
         return False

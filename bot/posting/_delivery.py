@@ -19,7 +19,7 @@ import discord
 from bot.images import ImageTooLargeError
 from bot.jobs.delivery import Delivered, DeliveryError, OutputImage
 from bot.jobs.models import JobRecord, utcnow
-from bot.posting._render import render_result
+from bot.posting._render import RenderedResult, render_result
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class DiscordDelivery:
         limit = job.filesize_limit or DEFAULT_UPLOAD_LIMIT
 
         async def post(limit: int) -> tuple[discord.Message, list[str]]:
-            rendered = await asyncio.to_thread(render_result, job, images, limit=limit)
+            rendered = await _render(job, images, limit)
             message = await webhook.edit_message(
                 message_id,
                 content="",
@@ -133,7 +133,7 @@ class DiscordDelivery:
             limit = guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
 
         async def post(limit: int) -> tuple[discord.Message, list[str]]:
-            rendered = await asyncio.to_thread(render_result, job, images, limit=limit)
+            rendered = await _render(job, images, limit)
             message = await self._post_elsewhere(
                 job,
                 content=f"<@{job.user_id}> here is your result.",
@@ -184,6 +184,14 @@ class DiscordDelivery:
     def _view(self, job: JobRecord, images: Sequence[OutputImage]) -> discord.ui.View:
         view = self.view_factory(job, images) if self.view_factory else None
         return view if view is not None else discord.utils.MISSING
+
+
+async def _render(job: JobRecord, images: Sequence[OutputImage], limit: int) -> RenderedResult:
+    """Build the message; in a thread only when an image must be re-encoded to fit (a thread hop costs more
+    CPU than building an embed around files that are posted as they are)."""
+    if all(len(image.data) <= limit for image in images):
+        return render_result(job, images, limit=limit)
+    return await asyncio.to_thread(render_result, job, images, limit=limit)
 
 
 async def _with_shrink_retry(post, limit: int):

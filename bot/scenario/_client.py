@@ -208,10 +208,12 @@ class ScenarioClient:
         on_update: OnUpdate | None = None,
         timeout: float = 900.0,
         schedule: PollSchedule | None = None,
+        wait_first: bool = False,
     ) -> Job:
         """Poll until the job ends; return it on success, raise `JobFailedError`/`JobCanceledError`.
 
-        Raises `JobTimeoutError` when it has not ended after `timeout` seconds.
+        Raises `JobTimeoutError` when it has not ended after `timeout` seconds. With `wait_first` (the
+        caller has just seen the job, e.g. in the answer that created it) the first poll waits one delay.
         """
         job = await poll_job(
             lambda: self.get_job(job_id),
@@ -221,6 +223,7 @@ class ScenarioClient:
             clock=self._clock,
             sleep=self._sleep,
             job_id=job_id,
+            wait_first=wait_first,
         )
         if job.status is JobStatus.SUCCESS:
             return job

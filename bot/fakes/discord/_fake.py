@@ -68,8 +68,12 @@ class FakeDiscord:
         """Seconds after delivery within which a callback must arrive (10062 after); None disables it."""
         self.openapi = OpenAPI.load(spec_path) if validate else None
         self._state = FakeState(
-            clock=lambda: self.clock(), application_id=application_id, bot_user_id=bot_user_id,
-            guild_id=guild_id, channel_id=channel_id, guild_filesize_limit=guild_filesize_limit,
+            clock=lambda: self.clock(),
+            application_id=application_id,
+            bot_user_id=bot_user_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            guild_filesize_limit=guild_filesize_limit,
         )
         self._host = "127.0.0.1"
         self._gateway = Gateway(self._state, token_ok=self._token_ok, url=lambda: self.gateway_url)
@@ -195,8 +199,14 @@ class FakeDiscord:
 
     # users and servers ---------------------------------------------------------------------------
 
-    def user(self, user_id: int | None = None, name: str | None = None, *, permissions: int = MEMBER_PERMISSIONS,
-             bot: bool = False) -> FakeUser:
+    def user(
+        self,
+        user_id: int | None = None,
+        name: str | None = None,
+        *,
+        permissions: int = MEMBER_PERMISSIONS,
+        bot: bool = False,
+    ) -> FakeUser:
         """Register (or get) a user; they become a member of every server."""
         if user_id is not None and name is None and user_id in self._state.users:
             return self._state.users[user_id]
@@ -218,15 +228,23 @@ class FakeDiscord:
     def channels(self) -> dict[int, FakeChannel]:
         return self._state.channels
 
-    def add_guild(self, guild_id: int | None = None, name: str = "Another Server", *, channel_id: int | None = None,
-                  bot_member: bool = True, filesize_limit: int = DEFAULT_FILESIZE_LIMIT) -> FakeGuild:
+    def add_guild(
+        self,
+        guild_id: int | None = None,
+        name: str = "Another Server",
+        *,
+        channel_id: int | None = None,
+        bot_member: bool = True,
+        filesize_limit: int = DEFAULT_FILESIZE_LIMIT,
+    ) -> FakeGuild:
         """Another server; connected bots get its GUILD_CREATE (as when a bot is added to a server)."""
-        guild = self._state.add_guild(guild_id, name, channel_id=channel_id, bot_member=bot_member,
-                                      filesize_limit=filesize_limit)
+        guild = self._state.add_guild(
+            guild_id, name, channel_id=channel_id, bot_member=bot_member, filesize_limit=filesize_limit
+        )
         if bot_member:
-            self._in_background(self._gateway.dispatch_guild_event(
-                "GUILD_CREATE", payloads.guild_create(self._state, guild), guild.id
-            ))
+            self._in_background(
+                self._gateway.dispatch_guild_event("GUILD_CREATE", payloads.guild_create(self._state, guild), guild.id)
+            )
         return guild
 
     def add_channel(
@@ -279,9 +297,17 @@ class FakeDiscord:
             guild = self._state.guilds.get(guild_id) if guild_id is not None else None
             attachment_size_limit = guild.filesize_limit if guild is not None else DEFAULT_FILESIZE_LIMIT
         ix = self._interactions.command(
-            name, options or {}, user_id=user_id, guild_id=guild_id, channel_id=channel_id, attachments=attachments,
-            age_seconds=age_seconds, user_install=user_install, attachment_size_limit=attachment_size_limit,
-            member_permissions=member_permissions, raw_options=raw_options,
+            name,
+            options or {},
+            user_id=user_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            attachments=attachments,
+            age_seconds=age_seconds,
+            user_install=user_install,
+            attachment_size_limit=attachment_size_limit,
+            member_permissions=member_permissions,
+            raw_options=raw_options,
         )
         await self._gateway.dispatch_interaction(ix.payload, ix.guild_id)
         return ix
@@ -301,7 +327,11 @@ class FakeDiscord:
         if message is None or message.deleted:
             raise LookupError(f"no message {message_id} to click on")
         ix = self._interactions.click(
-            message, custom_id, user_id=user_id, values=values, member_permissions=member_permissions,
+            message,
+            custom_id,
+            user_id=user_id,
+            values=values,
+            member_permissions=member_permissions,
             age_seconds=age_seconds,
         )
         await self._gateway.dispatch_interaction(ix.payload, ix.guild_id)
@@ -324,8 +354,13 @@ class FakeDiscord:
         from a message component carries that message.
         """
         ix = self._interactions.modal_submit(
-            custom_id, fields, user_id=user_id, message_id=message_id, member_permissions=member_permissions,
-            age_seconds=age_seconds, raw_components=raw_components,
+            custom_id,
+            fields,
+            user_id=user_id,
+            message_id=message_id,
+            member_permissions=member_permissions,
+            age_seconds=age_seconds,
+            raw_components=raw_components,
         )
         await self._gateway.dispatch_interaction(ix.payload, ix.guild_id)
         return ix

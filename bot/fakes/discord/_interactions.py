@@ -21,8 +21,13 @@ from bot.fakes.discord._models import FakeFile, FakeInteraction, FakeMessage, Fa
 from bot.fakes.discord._state import FakeState
 
 DM_APP_PERMISSIONS = (
-    Permissions.VIEW_CHANNEL | Permissions.SEND_MESSAGES | Permissions.EMBED_LINKS | Permissions.ATTACH_FILES
-    | Permissions.READ_MESSAGE_HISTORY | Permissions.ADD_REACTIONS | Permissions.USE_EXTERNAL_EMOJIS
+    Permissions.VIEW_CHANNEL
+    | Permissions.SEND_MESSAGES
+    | Permissions.EMBED_LINKS
+    | Permissions.ATTACH_FILES
+    | Permissions.READ_MESSAGE_HISTORY
+    | Permissions.ADD_REACTIONS
+    | Permissions.USE_EXTERNAL_EMOJIS
     | Permissions.MENTION_EVERYONE
 )
 SELECT_TYPES = {3, 5, 6, 7, 8}
@@ -44,8 +49,16 @@ class InteractionFactory:
     # shared --------------------------------------------------------------------------------------
 
     def _new(
-        self, kind: int, *, user_id: int, guild_id: int | None, channel_id: int | None, age_seconds: float,
-        user_install: bool, attachment_size_limit: int, member_permissions: int | None,
+        self,
+        kind: int,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        age_seconds: float,
+        user_install: bool,
+        attachment_size_limit: int,
+        member_permissions: int | None,
     ) -> FakeInteraction:
         state = self.state
         user = state.user(user_id)
@@ -63,9 +76,17 @@ class InteractionFactory:
                 raise LookupError(f"channel {channel.id} is not in server {guild_id}")
         bot_in_guild = guild is None or guild.bot_member
         ix = FakeInteraction(
-            id=state.snowflake(at=created), token="fake-interaction-" + secrets.token_urlsafe(48), type=kind,
-            user_id=user.id, channel_id=channel.id, guild_id=guild_id, payload={}, created_at=created,
-            delivered_at=now, attachment_size_limit=attachment_size_limit, user_install=user_install,
+            id=state.snowflake(at=created),
+            token="fake-interaction-" + secrets.token_urlsafe(48),
+            type=kind,
+            user_id=user.id,
+            channel_id=channel.id,
+            guild_id=guild_id,
+            payload={},
+            created_at=created,
+            delivered_at=now,
+            attachment_size_limit=attachment_size_limit,
+            user_install=user_install,
             bot_in_guild=bot_in_guild,
         )
         owners: dict[str, str] = {}
@@ -74,9 +95,16 @@ class InteractionFactory:
         if user_install:
             owners["1"] = str(user.id)
         data: dict[str, Any] = {
-            "id": str(ix.id), "application_id": str(state.application_id), "type": kind, "token": ix.token,
-            "version": 1, "locale": "en-US", "entitlements": [], "authorizing_integration_owners": owners,
-            "context": 0 if guild is not None else 1, "attachment_size_limit": attachment_size_limit,
+            "id": str(ix.id),
+            "application_id": str(state.application_id),
+            "type": kind,
+            "token": ix.token,
+            "version": 1,
+            "locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": owners,
+            "context": 0 if guild is not None else 1,
+            "attachment_size_limit": attachment_size_limit,
             "channel_id": str(channel.id),
         }
         if guild is not None:
@@ -84,35 +112,56 @@ class InteractionFactory:
             if user.id == guild.owner_id:
                 perms = ALL_PERMISSIONS
             app_perms = state.bot_permissions(guild) if guild.bot_member else USER_INSTALL_APP_PERMISSIONS
-            data.update({
-                "guild_id": str(guild.id), "guild_locale": "en-US",
-                "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
-                "member": payloads.member(state, guild, user.id, permissions=perms),
-                "channel": payloads.channel(state, channel, permissions=perms),
-                "app_permissions": str(app_perms),
-            })
+            data.update(
+                {
+                    "guild_id": str(guild.id),
+                    "guild_locale": "en-US",
+                    "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
+                    "member": payloads.member(state, guild, user.id, permissions=perms),
+                    "channel": payloads.channel(state, channel, permissions=perms),
+                    "app_permissions": str(app_perms),
+                }
+            )
         else:
-            data.update({
-                "user": payloads.user(user), "channel": payloads.channel(state, channel),
-                "app_permissions": str(DM_APP_PERMISSIONS),
-            })
+            data.update(
+                {
+                    "user": payloads.user(user),
+                    "channel": payloads.channel(state, channel),
+                    "app_permissions": str(DM_APP_PERMISSIONS),
+                }
+            )
         ix.payload = data
         return ix
 
     # slash commands ------------------------------------------------------------------------------
 
     def command(
-        self, name: str, options: dict[str, Any], *, user_id: int, guild_id: int | None, channel_id: int | None,
-        attachments: dict[str, FakeFile] | None, age_seconds: float, user_install: bool,
-        attachment_size_limit: int, member_permissions: int | None, raw_options: list[Any] | None,
+        self,
+        name: str,
+        options: dict[str, Any],
+        *,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        attachments: dict[str, FakeFile] | None,
+        age_seconds: float,
+        user_install: bool,
+        attachment_size_limit: int,
+        member_permissions: int | None,
+        raw_options: list[Any] | None,
     ) -> FakeInteraction:
         parts = name.split()
         command = self.state.find_command(parts[0], guild_id)
         if command is None:
             raise LookupError(f"no slash command {parts[0]!r} is registered (did the bot sync its commands?)")
         ix = self._new(
-            2, user_id=user_id, guild_id=guild_id, channel_id=channel_id, age_seconds=age_seconds,
-            user_install=user_install, attachment_size_limit=attachment_size_limit,
+            2,
+            user_id=user_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            age_seconds=age_seconds,
+            user_install=user_install,
+            attachment_size_limit=attachment_size_limit,
             member_permissions=member_permissions,
         )
         if raw_options is None:
@@ -134,7 +183,10 @@ class InteractionFactory:
         return self.state.add_interaction(ix)
 
     def _raw_options(
-        self, raw: list[Any], attachments: dict[str, FakeFile], ix: FakeInteraction,
+        self,
+        raw: list[Any],
+        attachments: dict[str, FakeFile],
+        ix: FakeInteraction,
         resolved: dict[str, dict[str, Any]],
     ) -> list[Any]:
         """Sent as given, except that attachment options named in `attachments` get the uploaded file's id."""
@@ -172,7 +224,11 @@ class InteractionFactory:
                 raise ClientCheckError(f"/{command['name']} needs permissions {required}; the member has {have}")
 
     def _command_options(
-        self, command: dict[str, Any], parts: list[str], values: dict[str, Any], ix: FakeInteraction,
+        self,
+        command: dict[str, Any],
+        parts: list[str],
+        values: dict[str, Any],
+        ix: FakeInteraction,
         resolved: dict[str, dict[str, Any]],
     ) -> list[dict[str, Any]]:
         definitions = command.get("options") or []
@@ -243,7 +299,10 @@ class InteractionFactory:
         elif kind == 7:
             channel = self.state.channel(int(value))
             resolved.setdefault("channels", {})[str(channel.id)] = {
-                "id": str(channel.id), "name": channel.name, "type": channel.type, "permissions": str(ALL_PERMISSIONS),
+                "id": str(channel.id),
+                "name": channel.name,
+                "type": channel.type,
+                "permissions": str(ALL_PERMISSIONS),
             }
             return str(channel.id)
         elif kind in (6, 8, 9):
@@ -256,8 +315,14 @@ class InteractionFactory:
     # components ----------------------------------------------------------------------------------
 
     def click(
-        self, message: FakeMessage, custom_id: str, *, user_id: int, values: list[str] | None,
-        member_permissions: int | None, age_seconds: float,
+        self,
+        message: FakeMessage,
+        custom_id: str,
+        *,
+        user_id: int,
+        values: list[str] | None,
+        member_permissions: int | None,
+        age_seconds: float,
     ) -> FakeInteraction:
         component = _find_component(message.components, custom_id)
         if component is None:
@@ -270,8 +335,13 @@ class InteractionFactory:
         origin = self.state.interactions.get(message.interaction_id or 0)
         limit = origin.attachment_size_limit if origin is not None else _guild_limit(self.state, message)
         ix = self._new(
-            3, user_id=user_id, guild_id=message.guild_id, channel_id=message.channel_id, age_seconds=age_seconds,
-            user_install=origin.user_install if origin is not None else False, attachment_size_limit=limit,
+            3,
+            user_id=user_id,
+            guild_id=message.guild_id,
+            channel_id=message.channel_id,
+            age_seconds=age_seconds,
+            user_install=origin.user_install if origin is not None else False,
+            attachment_size_limit=limit,
             member_permissions=member_permissions,
         )
         ix.message_id = message.id
@@ -285,8 +355,15 @@ class InteractionFactory:
     # modals --------------------------------------------------------------------------------------
 
     def modal_submit(
-        self, custom_id: str, fields: dict[str, Any], *, user_id: int | None, message_id: int | None,
-        member_permissions: int | None, age_seconds: float, raw_components: list[Any] | None,
+        self,
+        custom_id: str,
+        fields: dict[str, Any],
+        *,
+        user_id: int | None,
+        message_id: int | None,
+        member_permissions: int | None,
+        age_seconds: float,
+        raw_components: list[Any] | None,
     ) -> FakeInteraction:
         opened = self.state.modals.get(custom_id)
         if opened is None and raw_components is None:
@@ -297,8 +374,11 @@ class InteractionFactory:
         guild_id = opener.guild_id if opener else (message.guild_id if message else self.state.default_guild_id)
         channel_id = opener.channel_id if opener else (message.channel_id if message else None)
         ix = self._new(
-            5, user_id=user_id if user_id is not None else (opener.user_id if opener else 0),
-            guild_id=guild_id, channel_id=channel_id, age_seconds=age_seconds,
+            5,
+            user_id=user_id if user_id is not None else (opener.user_id if opener else 0),
+            guild_id=guild_id,
+            channel_id=channel_id,
+            age_seconds=age_seconds,
             user_install=opener.user_install if opener else False,
             attachment_size_limit=opener.attachment_size_limit if opener else _guild_limit(self.state, message),
             member_permissions=member_permissions,

@@ -116,8 +116,14 @@ def _embed_chars(embed: dict[str, Any]) -> int:
 
 
 def make_attachment(
-    state: FakeState, channel_id: int, filename: str, data: bytes, content_type: str | None = None,
-    *, description: str | None = None, ephemeral: bool = False,
+    state: FakeState,
+    channel_id: int,
+    filename: str,
+    data: bytes,
+    content_type: str | None = None,
+    *,
+    description: str | None = None,
+    ephemeral: bool = False,
 ) -> FakeAttachment:
     """Store an upload the way Discord's CDN does: safe name, type from the extension, image size."""
     safe = UNSAFE_FILENAME.sub("_", filename) or "unknown"
@@ -131,8 +137,16 @@ def make_attachment(
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
     att = FakeAttachment(
-        id=state.snowflake(), filename=safe, data=data, content_type=content_type, size=len(data),
-        channel_id=channel_id, width=width, height=height, description=description, ephemeral=ephemeral,
+        id=state.snowflake(),
+        filename=safe,
+        data=data,
+        content_type=content_type,
+        size=len(data),
+        channel_id=channel_id,
+        width=width,
+        height=height,
+        description=description,
+        ephemeral=ephemeral,
     )
     state.attachments[att.id] = att
     return att
@@ -176,7 +190,12 @@ def _without_nulls(value: Any) -> Any:
 
 
 def apply(
-    state: FakeState, message: FakeMessage, body: Body, *, creating: bool, allow_empty: bool = False,
+    state: FakeState,
+    message: FakeMessage,
+    body: Body,
+    *,
+    creating: bool,
+    allow_empty: bool = False,
 ) -> None:
     """Apply a create or edit body to a message (Discord's field-by-field semantics)."""
     payload: dict[str, Any] = body.payload if isinstance(body.payload, dict) else {}
@@ -196,7 +215,8 @@ def apply(
         if isinstance(reference, dict) and reference.get("message_id"):
             message.type = 19
             message.message_reference = {
-                "type": 0, "channel_id": str(reference.get("channel_id") or message.channel_id),
+                "type": 0,
+                "channel_id": str(reference.get("channel_id") or message.channel_id),
                 "message_id": str(reference["message_id"]),
                 **({"guild_id": str(message.guild_id)} if message.guild_id else {}),
             }
@@ -207,16 +227,20 @@ def apply(
         message.edit_count += 1
         message.edited_timestamp = state.clock()
         message.flags &= ~MessageFlags.LOADING
-    empty = not (message.content or message.embeds or message.attachments or message.components
-                 or payload.get("sticker_ids") or payload.get("poll"))
+    empty = not (
+        message.content
+        or message.embeds
+        or message.attachments
+        or message.components
+        or payload.get("sticker_ids")
+        or payload.get("poll")
+    )
     if empty and not allow_empty:
         raise err.empty_message()
     compute_mentions(state, message)
 
 
-def _apply_attachments(
-    state: FakeState, message: FakeMessage, payload: dict[str, Any], uploads: list[Upload]
-) -> None:
+def _apply_attachments(state: FakeState, message: FakeMessage, payload: dict[str, Any], uploads: list[Upload]) -> None:
     """`attachments` lists what to keep (existing ids) and names new uploads (by index); unlisted files are added."""
     new: dict[int, FakeAttachment] = {}
     ephemeral = message.ephemeral
@@ -225,8 +249,13 @@ def _apply_attachments(
         if index not in new:
             item = uploads[index]
             new[index] = make_attachment(
-                state, message.channel_id, filename or item.filename, item.data, item.content_type,
-                description=description, ephemeral=ephemeral,
+                state,
+                message.channel_id,
+                filename or item.filename,
+                item.data,
+                item.content_type,
+                description=description,
+                ephemeral=ephemeral,
             )
         return new[index]
 
@@ -272,7 +301,8 @@ def compute_mentions(state: FakeState, message: FakeMessage) -> None:
         allowed_roles = {int(r) for r in allowed.get("roles") or []}
         if ("users" in parse and allowed_users) or ("roles" in parse and allowed_roles):
             raise err.invalid_form(
-                ["allowed_mentions"], "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                ["allowed_mentions"],
+                "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
                 'parse:["users"] and users: [ids] are mutually exclusive.',
             )
     users = [u for u in users_in if "users" in parse or u in allowed_users]

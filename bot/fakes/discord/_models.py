@@ -223,10 +223,7 @@ def _bind(predicate: Callable[..., Any], arg: Any) -> Callable[[], Any]:
         params = inspect.signature(predicate).parameters.values()
     except (TypeError, ValueError):
         return predicate
-    positional = [
-        p for p in params
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
-    ]
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
     if positional:
         return lambda: predicate(arg)
     return predicate

@@ -350,9 +350,7 @@ def _message(error: ValidationError) -> str:
         return f"Value {_short(instance)} does not match {expected}."
     if keyword in ("anyOf", "oneOf"):
         branches = sorted(error.context or [], key=lambda e: -len(e.absolute_path))[:3]
-        detail = "; ".join(
-            f"{'/'.join(str(p) for p in e.relative_path) or '<value>'}: {_message(e)}" for e in branches
-        )
+        detail = "; ".join(f"{'/'.join(str(p) for p in e.relative_path) or '<value>'}: {_message(e)}" for e in branches)
         return f"Value {_short(instance)} matches none of the allowed shapes ({detail})."
     return error.message if len(error.message) <= 300 else error.message[:297] + "..."
 

@@ -21,9 +21,17 @@ def iso(timestamp: float | None) -> str | None:
 
 def user(u: FakeUser) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "id": str(u.id), "username": u.name, "discriminator": "0", "avatar": None,
-        "global_name": u.global_name if not u.bot else None, "public_flags": 0, "flags": 0,
-        "banner": None, "accent_color": None, "avatar_decoration_data": None, "collectibles": None,
+        "id": str(u.id),
+        "username": u.name,
+        "discriminator": "0",
+        "avatar": None,
+        "global_name": u.global_name if not u.bot else None,
+        "public_flags": 0,
+        "flags": 0,
+        "banner": None,
+        "accent_color": None,
+        "avatar_decoration_data": None,
+        "collectibles": None,
         "primary_guild": None,
     }
     if u.bot:
@@ -39,13 +47,26 @@ def me(state: FakeState) -> dict[str, Any]:
 
 
 def member(
-    state: FakeState, guild: FakeGuild, user_id: int, *, permissions: int | None = None,
+    state: FakeState,
+    guild: FakeGuild,
+    user_id: int,
+    *,
+    permissions: int | None = None,
     with_user: bool = True,
 ) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "roles": [str(r) for r in guild.member_roles.get(user_id, [])], "nick": None, "avatar": None,
-        "banner": None, "joined_at": iso(guild.joined_at), "premium_since": None, "deaf": False, "mute": False,
-        "pending": False, "flags": 0, "communication_disabled_until": None, "unusual_dm_activity_until": None,
+        "roles": [str(r) for r in guild.member_roles.get(user_id, [])],
+        "nick": None,
+        "avatar": None,
+        "banner": None,
+        "joined_at": iso(guild.joined_at),
+        "premium_since": None,
+        "deaf": False,
+        "mute": False,
+        "pending": False,
+        "flags": 0,
+        "communication_disabled_until": None,
+        "unusual_dm_activity_until": None,
     }
     if with_user:
         data["user"] = user(state.user(user_id))
@@ -60,9 +81,18 @@ def channel(state: FakeState, ch: FakeChannel, *, permissions: int | None = None
         recipient = state.user(ch.recipient_id or 0)
         return {"id": str(ch.id), "type": 1, "flags": 0, "last_message_id": last, "recipients": [user(recipient)]}
     data: dict[str, Any] = {
-        "id": str(ch.id), "type": ch.type, "guild_id": str(ch.guild_id), "name": ch.name, "position": ch.position,
-        "flags": 0, "parent_id": None, "topic": None, "nsfw": False, "rate_limit_per_user": 0,
-        "last_message_id": last, "permission_overwrites": [],
+        "id": str(ch.id),
+        "type": ch.type,
+        "guild_id": str(ch.guild_id),
+        "name": ch.name,
+        "position": ch.position,
+        "flags": 0,
+        "parent_id": None,
+        "topic": None,
+        "nsfw": False,
+        "rate_limit_per_user": 0,
+        "last_message_id": last,
+        "permission_overwrites": [],
     }
     if permissions is not None:
         data["permissions"] = str(permissions)
@@ -73,18 +103,51 @@ def guild_create(state: FakeState, guild: FakeGuild) -> dict[str, Any]:
     """GUILD_CREATE as a bot without the members intent sees it: its own member only."""
     first_channel = str(guild.channel_ids[0]) if guild.channel_ids else None
     return {
-        "id": str(guild.id), "name": guild.name, "icon": None, "splash": None, "discovery_splash": None,
-        "banner": None, "description": None, "owner_id": str(guild.owner_id), "afk_channel_id": None,
-        "afk_timeout": 300, "verification_level": 0, "default_message_notifications": 0,
-        "explicit_content_filter": 0, "roles": guild.roles, "emojis": [], "stickers": [], "features": [],
-        "mfa_level": 0, "application_id": None, "system_channel_id": first_channel, "system_channel_flags": 0,
-        "rules_channel_id": None, "public_updates_channel_id": None, "safety_alerts_channel_id": None,
-        "max_members": 500000, "max_presences": None, "vanity_url_code": None,
-        "premium_tier": PREMIUM_TIER_BY_LIMIT.get(guild.filesize_limit, 0), "premium_subscription_count": 0,
-        "preferred_locale": "en-US", "nsfw": False, "nsfw_level": 0, "premium_progress_bar_enabled": False,
-        "incidents_data": None, "joined_at": iso(guild.joined_at), "large": False, "unavailable": False,
-        "member_count": len(guild.member_ids), "voice_states": [], "presences": [], "threads": [],
-        "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [], "lazy": True,
+        "id": str(guild.id),
+        "name": guild.name,
+        "icon": None,
+        "splash": None,
+        "discovery_splash": None,
+        "banner": None,
+        "description": None,
+        "owner_id": str(guild.owner_id),
+        "afk_channel_id": None,
+        "afk_timeout": 300,
+        "verification_level": 0,
+        "default_message_notifications": 0,
+        "explicit_content_filter": 0,
+        "roles": guild.roles,
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "mfa_level": 0,
+        "application_id": None,
+        "system_channel_id": first_channel,
+        "system_channel_flags": 0,
+        "rules_channel_id": None,
+        "public_updates_channel_id": None,
+        "safety_alerts_channel_id": None,
+        "max_members": 500000,
+        "max_presences": None,
+        "vanity_url_code": None,
+        "premium_tier": PREMIUM_TIER_BY_LIMIT.get(guild.filesize_limit, 0),
+        "premium_subscription_count": 0,
+        "preferred_locale": "en-US",
+        "nsfw": False,
+        "nsfw_level": 0,
+        "premium_progress_bar_enabled": False,
+        "incidents_data": None,
+        "joined_at": iso(guild.joined_at),
+        "large": False,
+        "unavailable": False,
+        "member_count": len(guild.member_ids),
+        "voice_states": [],
+        "presences": [],
+        "threads": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "soundboard_sounds": [],
+        "lazy": True,
         "members": [member(state, guild, state.bot_user_id)],
         "channels": [channel(state, state.channels[c]) for c in guild.channel_ids],
     }
@@ -94,15 +157,30 @@ def application(state: FakeState) -> dict[str, Any]:
     """GET /oauth2/applications/@me."""
     owner = state.users[next(iter(state.guilds.values())).owner_id]
     return {
-        "id": str(state.application_id), "name": state.users[state.bot_user_id].name, "icon": None,
-        "description": "A fake application served by the fake Discord.", "type": None, "summary": "",
-        "bot_public": True, "bot_require_code_grant": False, "verify_key": "0" * 64, "flags": 0,
-        "flags_new": "0", "redirect_uris": [], "interactions_endpoint_url": None,
-        "role_connections_verification_url": None, "owner": user(owner), "team": None,
+        "id": str(state.application_id),
+        "name": state.users[state.bot_user_id].name,
+        "icon": None,
+        "description": "A fake application served by the fake Discord.",
+        "type": None,
+        "summary": "",
+        "bot_public": True,
+        "bot_require_code_grant": False,
+        "verify_key": "0" * 64,
+        "flags": 0,
+        "flags_new": "0",
+        "redirect_uris": [],
+        "interactions_endpoint_url": None,
+        "role_connections_verification_url": None,
+        "owner": user(owner),
+        "team": None,
         "approximate_guild_count": sum(g.bot_member for g in state.guilds.values()),
-        "approximate_user_install_count": 0, "approximate_user_authorization_count": 0,
-        "explicit_content_filter": 0, "eligible_oauth2_scopes": [], "tags": [],
-        "integration_types_config": {"0": {}, "1": {}}, "bot": user(state.users[state.bot_user_id]),
+        "approximate_user_install_count": 0,
+        "approximate_user_authorization_count": 0,
+        "explicit_content_filter": 0,
+        "eligible_oauth2_scopes": [],
+        "tags": [],
+        "integration_types_config": {"0": {}, "1": {}},
+        "bot": user(state.users[state.bot_user_id]),
     }
 
 
@@ -128,8 +206,12 @@ def attachment(state: FakeState, base_url: str, att: FakeAttachment) -> dict[str
     att.url = f"{base_url}{path}?{query}"
     att.proxy_url = f"{base_url}/media{path}?{query}"
     data: dict[str, Any] = {
-        "id": str(att.id), "filename": att.filename, "size": att.size, "url": att.url,
-        "proxy_url": att.proxy_url, "flags": 0,
+        "id": str(att.id),
+        "filename": att.filename,
+        "size": att.size,
+        "url": att.url,
+        "proxy_url": att.proxy_url,
+        "flags": 0,
     }
     if att.content_type:
         data["content_type"] = att.content_type
@@ -152,7 +234,9 @@ def interaction_metadata(state: FakeState, message: FakeMessage) -> dict[str, An
     if ix is None:
         return None
     data: dict[str, Any] = {
-        "id": str(ix.id), "type": ix.type, "user": user(state.user(ix.user_id)),
+        "id": str(ix.id),
+        "type": ix.type,
+        "user": user(state.user(ix.user_id)),
         "authorizing_integration_owners": interaction_owners(state, ix.id),
     }
     if ix.original is not None and ix.original.id != message.id:
@@ -166,7 +250,9 @@ def interaction_metadata(state: FakeState, message: FakeMessage) -> dict[str, An
         opener = _modal_opener(state, ix)
         if opener is not None:
             data["triggering_interaction_metadata"] = {
-                "id": str(opener.id), "type": opener.type, "user": user(state.user(opener.user_id)),
+                "id": str(opener.id),
+                "type": opener.type,
+                "user": user(state.user(opener.user_id)),
                 "authorizing_integration_owners": interaction_owners(state, opener.id),
                 **({"interacted_message_id": str(opener.message_id)} if opener.type == 3 else {}),
             }
@@ -183,14 +269,21 @@ def message(state: FakeState, base_url: str, msg: FakeMessage, *, gateway: bool 
     attachments = [attachment(state, base_url, a) for a in msg.attachments]  # signs fresh CDN URLs
     by_name = {a.filename: a for a in msg.attachments}
     data: dict[str, Any] = {
-        "type": msg.type, "content": msg.content,
+        "type": msg.type,
+        "content": msg.content,
         "mentions": [user(state.user(u)) for u in msg.explicit_mentions],
-        "mention_roles": [str(r) for r in msg.mention_roles], "attachments": attachments,
-        "embeds": _embeds(by_name, msg.embeds), "timestamp": iso(msg.timestamp),
-        "edited_timestamp": iso(msg.edited_timestamp), "flags": msg.flags,
-        "components": _components(state, by_name, msg.components), "id": str(msg.id),
+        "mention_roles": [str(r) for r in msg.mention_roles],
+        "attachments": attachments,
+        "embeds": _embeds(by_name, msg.embeds),
+        "timestamp": iso(msg.timestamp),
+        "edited_timestamp": iso(msg.edited_timestamp),
+        "flags": msg.flags,
+        "components": _components(state, by_name, msg.components),
+        "id": str(msg.id),
         "channel_id": str(msg.channel_id),
-        "author": user(state.user(msg.author_id)), "pinned": False, "mention_everyone": msg.mention_everyone,
+        "author": user(state.user(msg.author_id)),
+        "pinned": False,
+        "mention_everyone": msg.mention_everyone,
         "tts": msg.tts,
     }
     if msg.nonce is not None:
@@ -220,7 +313,10 @@ def _media(state: FakeState, attachments: dict[str, FakeAttachment], media: dict
         extra = {k: v for k, v in media.items() if k != "url"}
         return {"id": str(state.snowflake()), "url": url, "proxy_url": url, **extra}
     data: dict[str, Any] = {
-        "id": str(att.id), "url": att.url, "proxy_url": att.proxy_url, "content_type": att.content_type,
+        "id": str(att.id),
+        "url": att.url,
+        "proxy_url": att.proxy_url,
+        "content_type": att.content_type,
         "attachment_id": str(att.id),
     }
     if att.width is not None:
@@ -279,20 +375,37 @@ def _embeds(attachments: dict[str, FakeAttachment], embeds: list[dict[str, Any]]
             url = (embed.get(key) or {}).get("url", "")
             att = attachments.get(url.removeprefix("attachment://")) if url.startswith("attachment://") else None
             if att is not None:
-                out[key] = {"url": att.url, "proxy_url": att.proxy_url, "width": att.width, "height": att.height,
-                            "content_type": att.content_type, "flags": 0}
+                out[key] = {
+                    "url": att.url,
+                    "proxy_url": att.proxy_url,
+                    "width": att.width,
+                    "height": att.height,
+                    "content_type": att.content_type,
+                    "flags": 0,
+                }
         rendered.append(out)
     return rendered
 
 
-def ready(state: FakeState, session_id: str, resume_url: str, guilds: list[FakeGuild],
-          shard: list[int] | None) -> dict[str, Any]:
+def ready(
+    state: FakeState, session_id: str, resume_url: str, guilds: list[FakeGuild], shard: list[int] | None
+) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "v": 10, "user": me(state), "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
-        "session_id": session_id, "resume_gateway_url": resume_url, "session_type": "normal",
-        "application": {"id": str(state.application_id), "flags": 0}, "private_channels": [],
-        "relationships": [], "presences": [], "guild_join_requests": [], "geo_ordered_rtc_regions": [],
-        "user_settings": {}, "auth": {}, "_trace": ['["fake-discord",{"micros":0}]'],
+        "v": 10,
+        "user": me(state),
+        "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+        "session_id": session_id,
+        "resume_gateway_url": resume_url,
+        "session_type": "normal",
+        "application": {"id": str(state.application_id), "flags": 0},
+        "private_channels": [],
+        "relationships": [],
+        "presences": [],
+        "guild_join_requests": [],
+        "geo_ordered_rtc_regions": [],
+        "user_settings": {},
+        "auth": {},
+        "_trace": ['["fake-discord",{"micros":0}]'],
     }
     if shard is not None:
         data["shard"] = shard

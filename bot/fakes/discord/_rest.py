@@ -19,7 +19,10 @@ class Routes:
     """Route table; `match` finds the handler for a method and API path (relative to /api/v10)."""
 
     def __init__(
-        self, state: FakeState, gateway: Gateway, base_url: Callable[[], str],
+        self,
+        state: FakeState,
+        gateway: Gateway,
+        base_url: Callable[[], str],
         ack_deadline: Callable[[], float | None],
     ) -> None:
         table = [

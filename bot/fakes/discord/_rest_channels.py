@@ -94,7 +94,8 @@ class ChannelRoutes(RouteGroup):
         before = int(call.query.get("before", "0") or 0)
         after = int(call.query.get("after", "0") or 0)
         found = [
-            m for m in self.state.channel_messages(channel.id)
+            m
+            for m in self.state.channel_messages(channel.id)
             if not m.ephemeral and (not before or m.id < before) and (not after or m.id > after)
         ]
         found.sort(key=lambda m: m.id, reverse=True)
@@ -125,7 +126,10 @@ class ChannelRoutes(RouteGroup):
             if seen is not None and state.clock() - seen[1] < NONCE_WINDOW:
                 return 200, self.render(state.messages[seen[0]])
         message = FakeMessage(
-            id=state.snowflake(), channel_id=channel.id, guild_id=channel.guild_id, author_id=state.bot_user_id,
+            id=state.snowflake(),
+            channel_id=channel.id,
+            guild_id=channel.guild_id,
+            author_id=state.bot_user_id,
             timestamp=state.clock(),
         )
         apply(state, message, call.body, creating=True)
@@ -172,11 +176,32 @@ class ChannelRoutes(RouteGroup):
 
     async def get_guild(self, call: Call) -> Result:
         data = payloads.guild_create(self.state, self._guild(call))
-        for key in ("joined_at", "large", "unavailable", "member_count", "voice_states", "members", "channels",
-                    "threads", "presences", "stage_instances", "guild_scheduled_events", "soundboard_sounds", "lazy"):
+        for key in (
+            "joined_at",
+            "large",
+            "unavailable",
+            "member_count",
+            "voice_states",
+            "members",
+            "channels",
+            "threads",
+            "presences",
+            "stage_instances",
+            "guild_scheduled_events",
+            "soundboard_sounds",
+            "lazy",
+        ):
             data.pop(key, None)
-        data.update({"home_header": None, "region": "deprecated", "widget_enabled": False, "widget_channel_id": None,
-                     "max_stage_video_channel_users": 50, "max_video_channel_users": 25})
+        data.update(
+            {
+                "home_header": None,
+                "region": "deprecated",
+                "widget_enabled": False,
+                "widget_channel_id": None,
+                "max_stage_video_channel_users": 50,
+                "max_video_channel_users": 25,
+            }
+        )
         return 200, data
 
     async def get_guild_channels(self, call: Call) -> Result:

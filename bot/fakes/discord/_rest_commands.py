@@ -70,7 +70,8 @@ class CommandRoutes:
             key = (command.get("name"), command.get("type") or 1)
             if key in seen:
                 raise err.invalid_form(
-                    [position, "name"], "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                    [position, "name"],
+                    "APPLICATION_COMMANDS_DUPLICATE_NAME",
                     "Application command names must be unique",
                 )
             seen.add(key)
@@ -160,13 +161,15 @@ def _check_options(options: list[dict[str, Any]], where: list[str | int]) -> Non
         if option.get("required"):
             if optional_seen:
                 raise err.invalid_form(
-                    [*where, index], "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                    [*where, index],
+                    "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
                     "Required options must be placed before non-required options",
                 )
         else:
             optional_seen = True
         if option.get("autocomplete") and option.get("choices"):
             raise err.invalid_form(
-                [*where, index, "autocomplete"], "APPLICATION_COMMAND_OPTION_CHOICES_AUTOCOMPLETE",
+                [*where, index, "autocomplete"],
+                "APPLICATION_COMMAND_OPTION_CHOICES_AUTOCOMPLETE",
                 "Autocomplete cannot be enabled on options that have choices",
             )

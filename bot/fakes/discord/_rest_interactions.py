@@ -18,7 +18,10 @@ class InteractionRoutes(RouteGroup):
     """`/interactions/{id}/{token}/callback` and `/webhooks/{app}/{token}/...`."""
 
     def __init__(
-        self, state: FakeState, gateway: Gateway, base_url: Callable[[], str],
+        self,
+        state: FakeState,
+        gateway: Gateway,
+        base_url: Callable[[], str],
         ack_deadline: Callable[[], float | None],
     ) -> None:
         super().__init__(state, gateway, base_url)
@@ -73,10 +76,13 @@ class InteractionRoutes(RouteGroup):
             state.modals[data["custom_id"]] = (ix, {**data, "components": number_components(data["components"])})
         ix.callbacks.append({"type": kind, "data": data})
         if message is not None:
-            response["interaction"].update({
-                "response_message_id": str(message.id), "response_message_loading": message.loading,
-                "response_message_ephemeral": message.ephemeral,
-            })
+            response["interaction"].update(
+                {
+                    "response_message_id": str(message.id),
+                    "response_message_loading": message.loading,
+                    "response_message_ephemeral": message.ephemeral,
+                }
+            )
             if kind in (4, 7):
                 response["resource"] = {"type": kind, "message": self.render(message)}
             if kind != 6:
@@ -87,8 +93,14 @@ class InteractionRoutes(RouteGroup):
     def _interaction_message(self, ix: FakeInteraction, body: Body, *, flags: int = 0) -> FakeMessage:
         state = self.state
         message = FakeMessage(
-            id=state.snowflake(), channel_id=ix.channel_id, guild_id=ix.guild_id, author_id=state.bot_user_id,
-            timestamp=state.clock(), flags=flags, interaction_id=ix.id, webhook=True,
+            id=state.snowflake(),
+            channel_id=ix.channel_id,
+            guild_id=ix.guild_id,
+            author_id=state.bot_user_id,
+            timestamp=state.clock(),
+            flags=flags,
+            interaction_id=ix.id,
+            webhook=True,
             type=20 if ix.type == 2 and not ix.original else 0,
         )
         apply(state, message, body, creating=True, allow_empty=bool(flags & MessageFlags.LOADING))

@@ -50,8 +50,10 @@ class Fault:
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.remaining is None or self.remaining > 0) and self.method in ("*", method) and bool(
-            self.pattern.search(path)
+        return (
+            (self.remaining is None or self.remaining > 0)
+            and self.method in ("*", method)
+            and bool(self.pattern.search(path))
         )
 
 
@@ -155,7 +157,9 @@ class Server:
         path = request.path.removeprefix("/media")
         query = request.query
         if (
-            att is None or str(att.channel_id) != info["channel_id"] or att.filename != info["filename"]
+            att is None
+            or str(att.channel_id) != info["channel_id"]
+            or att.filename != info["filename"]
             or not cdn_signature_valid(self.state, path, query.get("ex", ""), query.get("is", ""), query.get("hm", ""))
         ):
             return web.Response(status=404, text="This content is no longer available.")
@@ -167,7 +171,7 @@ class Server:
         method = request.method
         if not request.path.startswith(API_PREFIX + "/"):
             return self._unhandled(method, request.path, request, None)
-        path = request.path[len(API_PREFIX):]
+        path = request.path[len(API_PREFIX) :]
         try:
             body = await read_body(request)
         except APIError as error:
@@ -253,9 +257,12 @@ class Server:
             if data is None:
                 data = {"message": "You are being rate limited.", "retry_after": retry_after, "global": False}
             headers = {
-                "Retry-After": str(math.ceil(retry_after)), "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+                "Retry-After": str(math.ceil(retry_after)),
+                "X-RateLimit-Limit": "5",
+                "X-RateLimit-Remaining": "0",
                 "X-RateLimit-Reset": f"{self.state.clock() + retry_after:.3f}",
-                "X-RateLimit-Reset-After": f"{retry_after:.3f}", "X-RateLimit-Bucket": "fake-injected",
+                "X-RateLimit-Reset-After": f"{retry_after:.3f}",
+                "X-RateLimit-Bucket": "fake-injected",
                 "X-RateLimit-Scope": "user",
             }
         elif data is None:
@@ -263,12 +270,25 @@ class Server:
         return self._finish(method, path, request, body, fault.status, data, headers)
 
     def _finish(
-        self, method: str, path: str, request: web.Request, body: Body, status: int, data: Any,
+        self,
+        method: str,
+        path: str,
+        request: web.Request,
+        body: Body,
+        status: int,
+        data: Any,
         headers: dict[str, str] | None = None,
     ) -> web.Response:
-        self.requests.append(RecordedRequest(
-            method=method, path=path, query=dict(request.query), json=body.payload,
-            files=[(u.field, u.filename, u.data) for u in body.uploads], status=status, response=data,
-        ))
+        self.requests.append(
+            RecordedRequest(
+                method=method,
+                path=path,
+                query=dict(request.query),
+                json=body.payload,
+                files=[(u.field, u.filename, u.data) for u in body.uploads],
+                status=status,
+                response=data,
+            )
+        )
         self.state.changes.notify()
         return json_response(status, data, headers)

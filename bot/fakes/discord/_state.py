@@ -99,7 +99,11 @@ class FakeState:
     # users, servers, channels --------------------------------------------------------------------
 
     def add_user(
-        self, user_id: int | None = None, name: str | None = None, *, bot: bool = False,
+        self,
+        user_id: int | None = None,
+        name: str | None = None,
+        *,
+        bot: bool = False,
         permissions: int = MEMBER_PERMISSIONS,
     ) -> FakeUser:
         user_id = user_id or self.snowflake()
@@ -117,13 +121,22 @@ class FakeState:
         return self.users.get(user_id) or self.add_user(user_id)
 
     def add_guild(
-        self, guild_id: int | None = None, name: str = "Server", *, channel_id: int | None = None,
-        bot_member: bool = True, filesize_limit: int = DEFAULT_FILESIZE_LIMIT,
+        self,
+        guild_id: int | None = None,
+        name: str = "Server",
+        *,
+        channel_id: int | None = None,
+        bot_member: bool = True,
+        filesize_limit: int = DEFAULT_FILESIZE_LIMIT,
     ) -> FakeGuild:
         guild_id = guild_id or self.snowflake()
         guild = FakeGuild(
-            id=guild_id, name=name, owner_id=GUILD_OWNER_ID, bot_member=bot_member,
-            filesize_limit=filesize_limit, joined_at=self.clock(),
+            id=guild_id,
+            name=name,
+            owner_id=GUILD_OWNER_ID,
+            bot_member=bot_member,
+            filesize_limit=filesize_limit,
+            joined_at=self.clock(),
         )
         guild.roles = [
             _role(guild_id, "@everyone", MEMBER_PERMISSIONS, position=0),
@@ -155,7 +168,10 @@ class FakeState:
     def add_channel(self, guild_id: int, channel_id: int | None = None, *, name: str = "channel") -> FakeChannel:
         guild = self.guilds[guild_id]
         channel = FakeChannel(
-            id=channel_id or self.snowflake(), type=0, guild_id=guild_id, name=name,
+            id=channel_id or self.snowflake(),
+            type=0,
+            guild_id=guild_id,
+            name=name,
             position=len(guild.channel_ids),
         )
         self.channels[channel.id] = channel
@@ -248,8 +264,17 @@ class FakeState:
 
 def _role(role_id: int, name: str, permissions: int, *, position: int) -> dict[str, Any]:
     return {
-        "id": str(role_id), "name": name, "permissions": str(permissions), "position": position,
-        "color": 0, "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
-        "hoist": False, "managed": False, "mentionable": False, "icon": None, "unicode_emoji": None,
-        "flags": 0, "description": None,
+        "id": str(role_id),
+        "name": name,
+        "permissions": str(permissions),
+        "position": position,
+        "color": 0,
+        "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+        "hoist": False,
+        "managed": False,
+        "mentionable": False,
+        "icon": None,
+        "unicode_emoji": None,
+        "flags": 0,
+        "description": None,
     }

@@ -256,3 +256,16 @@ async def test_delivery_is_retried_then_kept_as_undelivered_with_the_reason(harn
     assert "may not post in that channel" in record.last_error
     assert f"/show {job.id}" in record.last_error
     assert record.output_asset_ids  # the images are kept for /show
+
+
+async def test_far_back_positions_are_shown_at_most_every_30_s_and_every_move_near_the_front(
+    harness: Harness,
+) -> None:
+    board = harness.engine().progress
+    board.remember_position("job", 500)
+    assert not board.position_worth_showing("job", 300)  # a long line moves often: not on every move
+    harness.clock.advance(30.0)
+    assert board.position_worth_showing("job", 250)
+    assert board.position_worth_showing("job", 10)
+    assert board.position_worth_showing("job", 9)
+    assert not board.position_worth_showing("job", 9)

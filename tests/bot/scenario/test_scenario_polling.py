@@ -141,3 +141,31 @@ async def test_a_failing_callback_does_not_abandon_the_job() -> None:
     result = await poll_job(scripted(job("queued"), job("success", 1.0)), on_update=explode, timeout=60,
                             clock=clock, sleep=clock.sleep)  # fmt: skip
     assert result.status is JobStatus.SUCCESS
+
+
+async def test_polls_fall_due_on_a_shared_grid_counted_from_when_each_was_sent() -> None:
+    clock = FakeClock(start=1000.1)
+    fetched_at: list[float] = []
+    steps = iter([job("queued"), job("in-progress", 0.5), job("success", 1.0)])
+
+    async def slow_fetch() -> Job:
+        fetched_at.append(clock())
+        clock.advance(0.3)  # the answer takes a while: the next poll is still one delay after sending
+        return next(steps)
+
+    await poll_job(slow_fetch, timeout=60, schedule=PollSchedule(1.0, 1.0, 1.0, align=0.25), clock=clock,
+                   sleep=clock.sleep)  # fmt: skip
+    assert fetched_at == pytest.approx([1000.1, 1001.25, 1002.25])
+
+
+async def test_wait_first_skips_the_poll_at_once() -> None:
+    clock = FakeClock()
+    fetched_at: list[float] = []
+    fetch = scripted(job("success", 1.0))
+
+    async def recording_fetch() -> Job:
+        fetched_at.append(clock())
+        return await fetch()
+
+    await poll_job(recording_fetch, timeout=60, clock=clock, sleep=clock.sleep, wait_first=True)
+    assert fetched_at == [1001.0]

@@ -70,8 +70,11 @@ class UploadModal(discord.ui.Modal, title="Upload a reference"):
     pick = discord.ui.Label(
         text="Model",
         component=discord.ui.Select(
-            custom_id="pick", options=[discord.SelectOption(label="V4", value="v4"),
-                                       discord.SelectOption(label="Character", value="character")],
+            custom_id="pick",
+            options=[
+                discord.SelectOption(label="V4", value="v4"),
+                discord.SelectOption(label="Character", value="character"),
+            ],
         ),
     )
     files = discord.ui.Label(text="Reference", component=discord.ui.FileUpload(custom_id="files", max_values=2))
@@ -100,13 +103,20 @@ class Probe(commands.Cog):
         self.bot = bot
 
     @app_commands.command(description="Make images")
-    @app_commands.describe(prompt="What to draw", count="How many", hd="High definition", image="A reference",
-                           style="Style")
-    @app_commands.choices(style=[app_commands.Choice(name="Photo", value="photo"),
-                                 app_commands.Choice(name="Anime", value="anime")])
+    @app_commands.describe(
+        prompt="What to draw", count="How many", hd="High definition", image="A reference", style="Style"
+    )
+    @app_commands.choices(
+        style=[app_commands.Choice(name="Photo", value="photo"), app_commands.Choice(name="Anime", value="anime")]
+    )
     async def imagine(
-        self, interaction: discord.Interaction, prompt: str, count: app_commands.Range[int, 1, 4] = 1,
-        hd: bool = False, image: discord.Attachment | None = None, style: str = "photo",
+        self,
+        interaction: discord.Interaction,
+        prompt: str,
+        count: app_commands.Range[int, 1, 4] = 1,
+        hd: bool = False,
+        image: discord.Attachment | None = None,
+        style: str = "photo",
     ) -> None:
         await interaction.response.defer(thinking=True)
         reference = await image.read() if image is not None else None
@@ -125,7 +135,6 @@ class Probe(commands.Cog):
     async def hold(self, interaction: discord.Interaction) -> None:
         self.bot.seen.append(("hold", interaction))  # type: ignore[attr-defined]
         await interaction.response.defer(thinking=True)
-
 
     @app_commands.command(description="Reply, then send followups")
     @app_commands.describe(times="How many followups")

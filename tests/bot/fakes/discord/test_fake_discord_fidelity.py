@@ -75,8 +75,11 @@ class Pickers(discord.ui.View):
 
 async def test_rich_messages_are_stored_and_returned_as_discord_does(fd: FakeDiscord, bot: ProbeBot) -> None:
     channel = bot.get_channel(fd.channel_id)
-    files = [discord.File(io.BytesIO(png_bytes((20, 10))), "a.png"), discord.File(io.BytesIO(png_bytes()), "b.png"),
-             discord.File(io.BytesIO(b"notes"), "notes.txt")]
+    files = [
+        discord.File(io.BytesIO(png_bytes((20, 10))), "a.png"),
+        discord.File(io.BytesIO(png_bytes()), "b.png"),
+        discord.File(io.BytesIO(b"notes"), "notes.txt"),
+    ]
     v2 = await channel.send(view=Gallery(), files=files)
     stored = fd.messages[v2.id]
     assert stored.flags & MessageFlags.IS_COMPONENTS_V2 and sorted(stored.custom_ids()) == ["again"]
@@ -89,8 +92,12 @@ async def test_rich_messages_are_stored_and_returned_as_discord_does(fd: FakeDis
     classic = await channel.send(embed=embed, view=Pickers(), file=discord.File(io.BytesIO(png_bytes()), "a.png"))
     assert classic.embeds[0].image.url.startswith(fd.base_url)
     picked = await fd.click(classic.id, "model", values=["c"])
-    assert picked.payload["data"] == {"custom_id": "model", "component_type": 3, "values": ["c"],
-                                      "id": picked.payload["data"]["id"]}
+    assert picked.payload["data"] == {
+        "custom_id": "model",
+        "component_type": 3,
+        "values": ["c"],
+        "id": picked.payload["data"]["id"],
+    }
 
     assert fd.openapi is not None
     for request in fd.requests:

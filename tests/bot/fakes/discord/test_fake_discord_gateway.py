@@ -74,7 +74,10 @@ async def test_two_processes_each_running_one_shard(fd: FakeDiscord) -> None:
     tasks = []
     for shard in (0, 1):
         bot = commands.AutoShardedBot(
-            command_prefix="!", intents=discord.Intents.default(), shard_count=2, shard_ids=[shard],
+            command_prefix="!",
+            intents=discord.Intents.default(),
+            shard_count=2,
+            shard_ids=[shard],
             guild_ready_timeout=0.05,
         )
 

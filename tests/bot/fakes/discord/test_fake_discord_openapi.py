@@ -28,8 +28,14 @@ def spec() -> OpenAPI:
     return OpenAPI.load()
 
 
-def problems(spec: OpenAPI, method: str, path: str, body: object, media: str = "application/json",
-             query: dict[str, list[str]] | None = None) -> list[str]:
+def problems(
+    spec: OpenAPI,
+    method: str,
+    path: str,
+    body: object,
+    media: str = "application/json",
+    query: dict[str, list[str]] | None = None,
+) -> list[str]:
     found = spec.match(method, path)
     assert found is not None
     operation, params = found
@@ -78,8 +84,14 @@ def test_path_and_query_parameters_are_checked(spec: OpenAPI) -> None:
 
 
 def test_discriminated_unions_report_the_meant_branch(spec: OpenAPI) -> None:
-    modal = {"type": 9, "data": {"custom_id": "m", "title": "t" * 46, "components": [
-        {"type": 1, "components": [{"type": 4, "custom_id": "a", "style": 1, "label": "A"}]}]}}
+    modal = {
+        "type": 9,
+        "data": {
+            "custom_id": "m",
+            "title": "t" * 46,
+            "components": [{"type": 1, "components": [{"type": 4, "custom_id": "a", "style": 1, "label": "A"}]}],
+        },
+    }
     assert problems(spec, "POST", "/interactions/1/t/callback", modal) == ["data/title: Must be 45 or fewer in length."]
     button = {"components": [{"type": 1, "components": [{"type": 2, "style": 1, "custom_id": "x" * 101}]}]}
     assert problems(spec, "POST", "/channels/1/messages", button) == [

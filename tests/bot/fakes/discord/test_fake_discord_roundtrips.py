@@ -48,7 +48,8 @@ async def test_resync_keeps_command_ids(fd: FakeDiscord, bot: ProbeBot) -> None:
 async def test_slash_command_with_an_attachment_round_trip(fd: FakeDiscord, bot: ProbeBot, seen) -> None:
     reference = png_bytes((16, 16), "purple")
     ix = await fd.send_command(
-        "imagine", {"prompt": "a cat", "count": 2, "hd": True, "style": "anime"},
+        "imagine",
+        {"prompt": "a cat", "count": 2, "hd": True, "style": "anime"},
         attachments={"image": FakeFile("my ref.png", reference)},
     )
     # The bot read the user's attachment from the fake CDN, byte for byte.
