@@ -29,8 +29,8 @@ from bot.scenario import IDEOGRAM_V4, PollSchedule, ScenarioClient
 SCHEDULES: dict[str, PollSchedule] = {
     "default": PollSchedule(),
     "fixed 1 s": PollSchedule(initial=1.0, factor=1.0, maximum=1.0),
-    "0.5 x1.5 to 2 s": PollSchedule(initial=0.5, factor=1.5, maximum=2.0),
-    "0.5 x2 to 5 s": PollSchedule(initial=0.5, factor=2.0, maximum=5.0),
+    "0.5 x1.5 to 2 s": PollSchedule(initial=0.5, factor=1.5, maximum=2.0, hold=0),
+    "0.5 x2 to 5 s": PollSchedule(initial=0.5, factor=2.0, maximum=5.0, hold=0),
 }
 
 

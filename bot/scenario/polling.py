@@ -1,8 +1,8 @@
 """Waiting for a Scenario job: a pure poller with an interval schedule, a deadline and injectable time.
 
 Modelled on openai-python's `lib/_files.py` (`wait_for_processing`): fetch, stop on a terminal status,
-sleep, give up at a deadline. The schedule may start fast and back off geometrically to a cap; the default
-polls every second. Polls fall due on a shared grid, so the polls of many jobs in flight go out together.
+sleep, give up at a deadline. The schedule starts at one poll a second and, for long jobs, backs off
+geometrically to a cap. Polls fall due on a shared grid, so the polls of many jobs in flight go out together.
 Measured by `bench/poll.py` and `bench/load.py`.
 """
 
@@ -44,24 +44,28 @@ class PollSchedule:
     (measured: about 1 ms per request spread out, 0.26 ms per request in bursts); on a shared grid one
     wake-up sends every poll that is due.
 
-    The default polls every second: a finished job is noticed about 0.5 s later on average and 1 s at worst
-    (plus the poll's round trip), so that 95 % of results reach Discord within 1.5 s of the job's success
-    (`bench/load.py`, 1,000 jobs, 50 at a time: p95 about 1.25 s), at one request per second of the job.
-    A schedule starting faster buys nothing at that cap, since Ideogram jobs take 3 s or more; a 2 s cap
-    would save a third of the requests but double the delay.
+    The default polls every second for the first `hold` polls, then backs off (x1.25) to a 3 s cap. Typical
+    Ideogram jobs (3-20 s) finish inside the steady second: they are noticed about 0.5 s later on average and
+    1 s at worst, so 95 % of results reach Discord within 1.5 s of the job's success (`bench/load.py`, 1,000
+    jobs of 5-20 s, 50 at a time). A long job costs fewer requests, at a delay of up to the cap. Starting
+    faster than 1 s buys nothing, since Ideogram jobs take 3 s or more.
     """
 
     initial: float = 1.0
-    factor: float = 1.0
-    maximum: float = 1.0
+    factor: float = 1.25
+    maximum: float = 3.0
     align: float = 0.25
+    hold: int = 20
+    """How many polls stay at `initial` before the delays start to grow."""
 
     def __post_init__(self) -> None:
-        if self.initial <= 0 or self.maximum < self.initial or self.factor < 1 or self.align < 0:
-            raise ValueError("PollSchedule needs 0 < initial <= maximum, factor >= 1 and align >= 0")
+        if self.initial <= 0 or self.maximum < self.initial or self.factor < 1 or self.align < 0 or self.hold < 0:
+            raise ValueError("PollSchedule needs 0 < initial <= maximum, factor >= 1, align >= 0 and hold >= 0")
 
     def delays(self) -> Iterator[float]:
         """The endless sequence of delays."""
+        for _ in range(self.hold):
+            yield self.initial
         delay = self.initial
         while True:
             yield delay

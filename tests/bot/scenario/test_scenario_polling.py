@@ -85,7 +85,7 @@ async def test_deadline_raises_job_timeout_with_the_last_job() -> None:
 async def test_schedule_starts_fast_and_backs_off_to_the_cap() -> None:
     clock = FakeClock()
     steps = [job("in-progress")] * 9 + [job("success")]
-    await poll_job(scripted(*steps), timeout=600, schedule=PollSchedule(0.5, 2.0, 3.0),
+    await poll_job(scripted(*steps), timeout=600, schedule=PollSchedule(0.5, 2.0, 3.0, hold=0),
                    clock=clock, sleep=clock.sleep)  # fmt: skip
     assert clock.sleeps == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0]
     default = PollSchedule().delays()
@@ -169,3 +169,11 @@ async def test_wait_first_skips_the_poll_at_once() -> None:
 
     await poll_job(recording_fetch, timeout=60, clock=clock, sleep=clock.sleep, wait_first=True)
     assert fetched_at == [1001.0]
+
+
+def test_the_default_schedule_holds_one_second_then_backs_off_to_a_few_seconds() -> None:
+    delays = PollSchedule().delays()
+    first = [next(delays) for _ in range(20)]
+    later = [next(delays) for _ in range(10)]
+    assert first == [1.0] * 20  # jobs of up to ~20 s are noticed within a second
+    assert later[0] == 1.0 and later == sorted(later) and later[-1] == 3.0  # long jobs cost fewer polls
