@@ -249,6 +249,9 @@ async def crash(tmp_path: Path) -> AsyncIterator[Crash]:
         "DISCORD_API_BASE_URL": discord.api_base,
         "DATABASE_URL": f"sqlite:///{database}",  # an absolute path: sqlite:////tmp/...
         "MAX_PARALLEL_JOBS": "2",
+        # A job killed in `submitting` is looked for again 1.25 x this after the restart before it is resent
+        # (75 s by default): short here, as on a fast local network, to keep the suite quick.
+        "SCENARIO_TIMEOUT_SECONDS": "5",
         "LOG_LEVEL": "INFO",
     }
     crash = holder["crash"] = Crash(discord, scenario, BotProcess(env, tmp_path), database, gate)
