@@ -7,14 +7,12 @@ websocket; Scenario jobs run on a shared FakeClock, so a 6-second job finishes i
 from __future__ import annotations
 
 import asyncio
-import io
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import aiohttp
 import discord
 import pytest
-from PIL import Image
 
 from bot.app import ScenarioBot
 from bot.fakes.clock import FakeClock
@@ -24,6 +22,7 @@ from bot.jobs.models import JobRecord
 from bot.jobs.sqlite import SQLiteJobStore
 from bot.scenario import ScenarioClient
 from bot.settings import Settings
+from tests.images import png_bytes  # noqa: F401 - re-exported for the tests of this folder
 
 
 @dataclass
@@ -64,12 +63,6 @@ class World:
 
     def generate_calls(self) -> list:
         return [call for call in self.scenario.generate_calls if call.status == 200]
-
-
-def png_bytes(size: tuple[int, int] = (64, 48), colour: str = "teal", fmt: str = "PNG") -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format=fmt)
-    return buffer.getvalue()
 
 
 async def start_world(tmp_path, *, settings_overrides: dict | None = None, **fake_discord_options) -> World:

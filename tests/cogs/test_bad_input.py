@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from PIL import Image
 
 from bot.fakes.discord import FakeFile
-from tests.cogs.conftest import World, png_bytes
+from tests.cogs.conftest import World
+from tests.images import animated_gif, bomb_png, png_bytes
 
 
 def reply_text(interaction) -> str:
@@ -22,19 +20,6 @@ def was_private(interaction) -> bool:
     flags = [cb["data"].get("flags", 0) for cb in interaction.callbacks if cb["type"] == 4 and cb.get("data")]
     flags += [message.flags for message in interaction.followups]
     return bool(flags) and all(flag & 64 for flag in flags)
-
-
-def bomb_png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("1", (12_000, 12_000), 0).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def animated_gif() -> bytes:
-    frames = [Image.new("RGB", (32, 32), colour) for colour in ("red", "blue", "green")]
-    buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
-    return buffer.getvalue()
 
 
 REFERENCE_CASES = {

@@ -13,7 +13,6 @@ the Basic credentials built from them, interaction tokens) and no silently dropp
 from __future__ import annotations
 
 import base64
-import io
 import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,12 +22,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from PIL import Image
 
 from bot.fakes.discord import FakeDiscord, FakeInteraction, FakeMessage, RecordedRequest
 from bot.fakes.scenario import FakeScenario, GenerateCall
 from bot.fakes.scenario import Fault as ScenarioFault
 from tests.e2e._process import BotProcess, job_states
+from tests.images import png_bytes  # noqa: F401 - re-exported for the tests of this folder
 
 JOB_SECONDS = 1.0
 QUICK_JOB_SECONDS = 0.3
@@ -40,12 +39,6 @@ SILENT_FAILURE = "Task exception was never retrieved"
 # Where a result is posted: the interaction's own message (a webhook edit), or a channel message.
 WEBHOOK_MESSAGE = r"^/webhooks/\d+/[^/]+/messages/"
 CHANNEL_MESSAGES = r"^/channels/\d+/messages$"
-
-
-def png_bytes(size: tuple[int, int] = (96, 64), colour: str = "teal", fmt: str = "PNG") -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, format=fmt)
-    return buffer.getvalue()
 
 
 @dataclass

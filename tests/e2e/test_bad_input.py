@@ -7,40 +7,19 @@ After every refusal the same process must still run a real job to the end.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from PIL import Image
 
 from bot.fakes.discord import MODERATOR_USER_ID, FakeFile, FakeInteraction, FakeMessage
 from tests.e2e.conftest import E2E, private_reply, public_messages
+from tests.images import animated_gif, bomb_png, png_bytes
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.usefixtures("no_new_violations")]
 
 E2E_ENV = {"MAX_ATTACHMENT_MB": "1"}
 ATTACHMENT_CAP = 1024 * 1024
-
-
-def png(size: tuple[int, int] = (64, 48), fmt: str = "PNG") -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, "teal").save(buffer, format=fmt)
-    return buffer.getvalue()
-
-
-def bomb_png() -> bytes:
-    """12000 by 12000 one-bit pixels: a small file that would take hundreds of megabytes to decode."""
-    buffer = io.BytesIO()
-    Image.new("1", (12_000, 12_000), 0).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def animated_gif() -> bytes:
-    frames = [Image.new("RGB", (32, 32), colour) for colour in ("red", "blue", "green")]
-    buffer = io.BytesIO()
-    frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
-    return buffer.getvalue()
 
 
 @dataclass
@@ -93,7 +72,7 @@ REFERENCE_CASES: dict[str, tuple[FakeFile, str, bool]] = {
         True,
     ),
     "corrupt image": (
-        FakeFile("broken.png", png((200, 200))[:120], "image/png"),
+        FakeFile("broken.png", png_bytes((200, 200))[:120], "image/png"),
         "`broken.png` looks like a PNG but is damaged or incomplete, so it can't be read.",
         True,
     ),
@@ -113,7 +92,7 @@ REFERENCE_CASES: dict[str, tuple[FakeFile, str, bool]] = {
         False,
     ),
     "over MAX_ATTACHMENT_MB": (
-        FakeFile("big.png", png((400, 400)) + b"\0" * (ATTACHMENT_CAP + 200_000), "image/png"),
+        FakeFile("big.png", png_bytes((400, 400)) + b"\0" * (ATTACHMENT_CAP + 200_000), "image/png"),
         "`big.png` is 1.19 MB; the limit is 1 MB.",
         False,
     ),
@@ -136,7 +115,7 @@ async def test_a_bad_reference_is_refused_before_anything_is_spent(shared_e2e: E
 @pytest.mark.parametrize(("given", "missing"), [("image", "mask"), ("mask", "image")])
 async def test_inpainting_needs_both_image_and_mask(shared_e2e: E2E, given: str, missing: str) -> None:
     spent = Spent(shared_e2e)
-    files = {"reference": FakeFile("ref.png", png()), given: FakeFile(f"{given}.png", png())}
+    files = {"reference": FakeFile("ref.png", png_bytes()), given: FakeFile(f"{given}.png", png_bytes())}
     interaction = await shared_e2e.discord.send_command("character", {"prompt": "a hero"}, attachments=files)
     await refused(
         shared_e2e, interaction, f"Inpainting needs both `image` and `mask`: you gave `{given}` without `{missing}`."
@@ -148,7 +127,7 @@ async def test_inpainting_needs_both_image_and_mask(shared_e2e: E2E, given: str,
 async def test_an_image_with_a_misleading_extension_is_read_for_what_it_is(shared_e2e: E2E) -> None:
     """A JPEG called .png is not bad input: the bot trusts the bytes, not the name."""
     spent = Spent(shared_e2e)
-    jpeg = png((80, 60), fmt="JPEG")
+    jpeg = png_bytes((80, 60), fmt="JPEG")
     interaction = await shared_e2e.discord.send_command(
         "character", {"prompt": "a hero"}, attachments={"reference": FakeFile("really-a-jpeg.png", jpeg)}
     )
@@ -208,7 +187,7 @@ async def test_an_unknown_character_choice_is_refused_before_any_upload(shared_e
             {"name": "reference", "type": 11, "value": "REFERENCE"},
             {"name": "aspect_ratio", "type": 3, "value": "7:5"},
         ],
-        attachments={"reference": FakeFile("ref.png", png())},
+        attachments={"reference": FakeFile("ref.png", png_bytes())},
     )
     await refused(shared_e2e, interaction, "`aspect_ratio` must be one of")
     assert spent.nothing_at_scenario() and spent.downloaded() == 0
