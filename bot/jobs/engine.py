@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.errors import NotAllowedError, QueueFullError, ShuttingDownError, UserFacingError
 from bot.jobs import progress
+from bot.jobs._board import ProgressBoard
 from bot.jobs.delivery import Delivery, DeliveryError, OutputImage
 from bot.jobs.models import ACTIVE_STATES, JobRecord, JobState, utcnow
 from bot.jobs.scheduler import FairScheduler
@@ -55,10 +54,6 @@ MAX_DELIVERY_ATTEMPTS = 3
 CLAIM_WINDOW = timedelta(minutes=10)
 """A lost submission is looked for among Scenario jobs created shortly before it was sent; only records touched
 since a little before that can have claimed one of them (the store filters on `updated_at`)."""
-CLOSED_MEMORY = 10_000
-EDIT_GRID = 0.25
-"""Seconds. Throttled progress edits go out on the same grid as Scenario polls (`PollSchedule.align`), so one
-wake-up of the event loop serves many jobs' polls and edits at once."""
 
 
 class JobEngine:
@@ -103,7 +98,7 @@ class JobEngine:
         self._queued: dict[str, JobRecord] = {}
         self._blocked_until: float | None = None
         self._positions_task: asyncio.Task[None] | None = None
-        self.progress = _ProgressBoard(delivery, progress_interval, clock, sleep, self._spawn_aux)
+        self.progress = ProgressBoard(delivery, progress_interval, clock, sleep, self._spawn_aux)
 
     # -- public ----------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -497,111 +492,3 @@ def _as_int(value: object) -> int | None:
         return int(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-
-
-class _ProgressBoard:
-    """Per-job status text: throttled edits, never an edit after the result, one lock per job."""
-
-    def __init__(
-        self,
-        delivery: Delivery,
-        interval: float,
-        clock: Callable[[], float],
-        sleep: Callable[[float], Awaitable[None]],
-        spawn: Callable[[Awaitable[None]], None],
-    ) -> None:
-        self._delivery = delivery
-        self._interval = interval
-        self._clock = clock
-        self._sleep = sleep
-        self._spawn = spawn
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._shown: dict[str, tuple[float, str]] = {}
-        self._pending: dict[str, tuple[JobRecord, str]] = {}
-        self._positions: dict[str, tuple[float, int | None]] = {}
-        # Jobs whose result (or failure) is posted: a late progress edit must never overwrite it. Bounded,
-        # since a finished job's pending edits are gone within one throttle interval.
-        self._closed: OrderedDict[str, None] = OrderedDict()
-
-    def _lock(self, job_id: str) -> asyncio.Lock:
-        return self._locks.setdefault(job_id, asyncio.Lock())
-
-    async def show(self, job: JobRecord, text: str, *, force: bool = False) -> None:
-        """Show `text` now, or at the end of the throttle interval if the last edit was too recent."""
-        if job.id in self._closed:
-            return
-        last = self._shown.get(job.id)
-        if last and last[1] == text:
-            return
-        wait = 0.0 if force or last is None else self._next_edit_at(last[0]) - self._clock()
-        if wait > 0:
-            first_pending = job.id not in self._pending
-            self._pending[job.id] = (job, text)
-            if first_pending:
-                self._spawn(self._flush_later(job.id, wait))
-            return
-        self._pending.pop(job.id, None)
-        async with self._lock(job.id):
-            if job.id in self._closed:
-                return
-            self._shown[job.id] = (self._clock(), text)
-            await self._delivery.show_progress(job, text)
-
-    def _next_edit_at(self, shown_at: float) -> float:
-        """One interval after the last edit, counted from the grid tick it went out on (see `EDIT_GRID`)."""
-        return math.floor(shown_at / EDIT_GRID + 1e-9) * EDIT_GRID + self._interval
-
-    async def _flush_later(self, job_id: str, wait: float) -> None:
-        await self._sleep(wait)
-        pending = self._pending.pop(job_id, None)
-        if pending is not None:
-            await self.show(*pending, force=True)
-
-    def remember_position(self, job_id: str, position: int | None) -> None:
-        self._positions[job_id] = (self._clock(), position)
-
-    def forget_position(self, job_id: str) -> None:
-        self._positions.pop(job_id, None)
-
-    def position_worth_showing(self, job_id: str, position: int) -> bool:
-        """Near the front every move is shown; farther back at most every 30 s, to spare Discord.
-
-        A long line moves a little with every job that starts: showing each fifth of the way, as this once
-        did, cost a job at the back of 1,000 about 20 edits while it waited (`bench/load.py`).
-        """
-        shown_at, shown = self._positions.get(job_id, (0.0, None))
-        if shown == position:
-            return False
-        if position <= 10 or shown is None or self._clock() - shown_at >= 30.0:
-            self._positions[job_id] = (self._clock(), position)
-            return True
-        return False
-
-    def _close(self, job_id: str) -> None:
-        self._closed[job_id] = None
-        while len(self._closed) > CLOSED_MEMORY:
-            self._closed.popitem(last=False)
-        self._pending.pop(job_id, None)
-        self._shown.pop(job_id, None)
-        self._positions.pop(job_id, None)
-
-    async def deliver(self, job: JobRecord, images: list[OutputImage], *, resumed: bool):
-        """Post the result under the job's lock, after which no progress edit can land."""
-        async with self._lock(job.id):
-            self._close(job.id)
-            try:
-                return await self._delivery.deliver(job, images, resumed=resumed)
-            finally:
-                self._locks.pop(job.id, None)
-
-    async def fail(self, job: JobRecord, text: str) -> None:
-        async with self._lock(job.id):
-            self._close(job.id)
-            await self._delivery.report_failure(job, text)
-        self._locks.pop(job.id, None)
-
-    async def finish(self, job: JobRecord, text: str) -> None:
-        async with self._lock(job.id):
-            self._close(job.id)
-            await self._delivery.show_progress(job, text)
-        self._locks.pop(job.id, None)

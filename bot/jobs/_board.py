@@ -1,0 +1,124 @@
+"""The status message of each job: throttled edits, never an edit after the result, one lock per job."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from bot.jobs.delivery import Delivered, Delivery, OutputImage
+from bot.jobs.models import JobRecord
+
+CLOSED_MEMORY = 10_000
+EDIT_GRID = 0.25
+"""Seconds. Throttled progress edits go out on the same grid as Scenario polls (`PollSchedule.align`), so one
+wake-up of the event loop serves many jobs' polls and edits at once."""
+
+
+class ProgressBoard:
+    """Per-job status text: throttled edits, never an edit after the result, one lock per job."""
+
+    def __init__(
+        self,
+        delivery: Delivery,
+        interval: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]],
+        spawn: Callable[[Awaitable[None]], None],
+    ) -> None:
+        self._delivery = delivery
+        self._interval = interval
+        self._clock = clock
+        self._sleep = sleep
+        self._spawn = spawn
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._shown: dict[str, tuple[float, str]] = {}
+        self._pending: dict[str, tuple[JobRecord, str]] = {}
+        self._positions: dict[str, tuple[float, int | None]] = {}
+        # Jobs whose result (or failure) is posted: a late progress edit must never overwrite it. Bounded,
+        # since a finished job's pending edits are gone within one throttle interval.
+        self._closed: OrderedDict[str, None] = OrderedDict()
+
+    def _lock(self, job_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(job_id, asyncio.Lock())
+
+    async def show(self, job: JobRecord, text: str, *, force: bool = False) -> None:
+        """Show `text` now, or at the end of the throttle interval if the last edit was too recent."""
+        if job.id in self._closed:
+            return
+        last = self._shown.get(job.id)
+        if last and last[1] == text:
+            return
+        wait = 0.0 if force or last is None else self._next_edit_at(last[0]) - self._clock()
+        if wait > 0:
+            first_pending = job.id not in self._pending
+            self._pending[job.id] = (job, text)
+            if first_pending:
+                self._spawn(self._flush_later(job.id, wait))
+            return
+        self._pending.pop(job.id, None)
+        async with self._lock(job.id):
+            if job.id in self._closed:
+                return
+            self._shown[job.id] = (self._clock(), text)
+            await self._delivery.show_progress(job, text)
+
+    def _next_edit_at(self, shown_at: float) -> float:
+        """One interval after the last edit, counted from the grid tick it went out on (see `EDIT_GRID`)."""
+        return math.floor(shown_at / EDIT_GRID + 1e-9) * EDIT_GRID + self._interval
+
+    async def _flush_later(self, job_id: str, wait: float) -> None:
+        await self._sleep(wait)
+        pending = self._pending.pop(job_id, None)
+        if pending is not None:
+            await self.show(*pending, force=True)
+
+    def remember_position(self, job_id: str, position: int | None) -> None:
+        self._positions[job_id] = (self._clock(), position)
+
+    def forget_position(self, job_id: str) -> None:
+        self._positions.pop(job_id, None)
+
+    def position_worth_showing(self, job_id: str, position: int) -> bool:
+        """Near the front every move is shown; farther back at most every 30 s, to spare Discord.
+
+        A long line moves a little with every job that starts: showing each fifth of the way, as this once
+        did, cost a job at the back of 1,000 about 20 edits while it waited (`bench/load.py`).
+        """
+        shown_at, shown = self._positions.get(job_id, (0.0, None))
+        if shown == position:
+            return False
+        if position <= 10 or shown is None or self._clock() - shown_at >= 30.0:
+            self._positions[job_id] = (self._clock(), position)
+            return True
+        return False
+
+    def _close(self, job_id: str) -> None:
+        self._closed[job_id] = None
+        while len(self._closed) > CLOSED_MEMORY:
+            self._closed.popitem(last=False)
+        self._pending.pop(job_id, None)
+        self._shown.pop(job_id, None)
+        self._positions.pop(job_id, None)
+
+    async def deliver(self, job: JobRecord, images: list[OutputImage], *, resumed: bool) -> Delivered:
+        """Post the result under the job's lock, after which no progress edit can land."""
+        async with self._lock(job.id):
+            self._close(job.id)
+            try:
+                return await self._delivery.deliver(job, images, resumed=resumed)
+            finally:
+                self._locks.pop(job.id, None)
+
+    async def fail(self, job: JobRecord, text: str) -> None:
+        async with self._lock(job.id):
+            self._close(job.id)
+            await self._delivery.report_failure(job, text)
+        self._locks.pop(job.id, None)
+
+    async def finish(self, job: JobRecord, text: str) -> None:
+        async with self._lock(job.id):
+            self._close(job.id)
+            await self._delivery.show_progress(job, text)
+        self._locks.pop(job.id, None)
