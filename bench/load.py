@@ -42,8 +42,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.fakes.discord import FakeDiscord, FakeInteraction
-from bot.fakes.scenario import FakeScenario
+from fakes.discord import FakeDiscord, FakeInteraction
+from fakes.scenario import FakeScenario
 
 TARGET_CPU_MS = 20.0
 TARGET_RSS_MB = 250.0

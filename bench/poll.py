@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bot.fakes.scenario import FakeScenario
 from bot.scenario import IDEOGRAM_V4, PollSchedule, ScenarioClient
+from fakes.scenario import FakeScenario
 
 SCHEDULES: dict[str, PollSchedule] = {
     "default": PollSchedule(),

@@ -79,7 +79,7 @@ def _stop(bot: discord.Client, sig: signal.Signals) -> None:
 
 def main() -> None:
     if sys.argv[1:2] == ["demo"]:
-        from bot.demo import main as demo_main
+        from fakes.demo import main as demo_main
 
         sys.exit(demo_main(sys.argv[2:]))
     with contextlib.suppress(KeyboardInterrupt):

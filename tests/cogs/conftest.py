@@ -15,13 +15,13 @@ import discord
 import pytest
 
 from bot.app import ScenarioBot
-from bot.fakes.clock import FakeClock
-from bot.fakes.discord import FakeDiscord, FakeMessage
-from bot.fakes.scenario import FakeScenario
 from bot.jobs.models import JobRecord
 from bot.jobs.sqlite import SQLiteJobStore
 from bot.scenario import ScenarioClient
 from bot.settings import Settings
+from fakes.clock import FakeClock
+from fakes.discord import FakeDiscord, FakeMessage
+from fakes.scenario import FakeScenario
 from tests.images import png_bytes  # noqa: F401 - re-exported for the tests of this folder
 
 

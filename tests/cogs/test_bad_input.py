@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.fakes.discord import FakeFile
+from fakes.discord import FakeFile
 from tests.cogs.conftest import World
 from tests.images import animated_gif, bomb_png, png_bytes
 

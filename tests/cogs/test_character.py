@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.fakes.discord import FakeFile
+from fakes.discord import FakeFile
 from tests.cogs.conftest import World, png_bytes
 
 

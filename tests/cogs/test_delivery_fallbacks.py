@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.fakes.discord import DEFAULT_USER_ID, FakeInteraction, FakeMessage
 from bot.jobs.models import JobRecord, JobState
+from fakes.discord import DEFAULT_USER_ID, FakeInteraction, FakeMessage
 from tests.cogs.conftest import World
 
 # Made 14.5 minutes ago: discord.py computes an expiry 30 s away, already inside the bot's 90 s margin.

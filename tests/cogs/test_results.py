@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.fakes.discord import DEFAULT_USER_ID
 from bot.jobs.models import Command, JobState
+from fakes.discord import DEFAULT_USER_ID
 from tests.cogs.conftest import World
 
 MANAGE_MESSAGES = 1 << 13

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.fakes.discord import FakeDiscord, FakeInteraction, FakeMessage, RecordedRequest
-from bot.fakes.scenario import FakeScenario, GenerateCall
-from bot.fakes.scenario import Fault as ScenarioFault
+from fakes.discord import FakeDiscord, FakeInteraction, FakeMessage, RecordedRequest
+from fakes.scenario import FakeScenario, GenerateCall
+from fakes.scenario import Fault as ScenarioFault
 from tests.e2e._process import BotProcess, job_states
 from tests.images import png_bytes  # noqa: F401 - re-exported for the tests of this folder
 

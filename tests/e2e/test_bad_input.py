@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.fakes.discord import MODERATOR_USER_ID, FakeFile, FakeInteraction, FakeMessage
+from fakes.discord import MODERATOR_USER_ID, FakeFile, FakeInteraction, FakeMessage
 from tests.e2e.conftest import E2E, private_reply, public_messages
 from tests.images import animated_gif, bomb_png, png_bytes
 

@@ -31,9 +31,9 @@ from typing import Any
 
 import pytest
 
-from bot.fakes.discord import FakeDiscord, FakeInteraction, RecordedRequest
-from bot.fakes.scenario import FakeScenario, Fault
 from bot.jobs.progress import RESTART_NOTE
+from fakes.discord import FakeDiscord, FakeInteraction, RecordedRequest
+from fakes.scenario import FakeScenario, Fault
 from tests.e2e._process import BotProcess, job_states
 
 TOKEN = "crash-test-bot-token"

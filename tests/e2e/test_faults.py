@@ -14,8 +14,8 @@ from typing import Any
 import discord
 import pytest
 
-from bot.fakes.discord import FakeInteraction, FakeMessage
-from bot.fakes.scenario import Fault
+from fakes.discord import FakeInteraction, FakeMessage
+from fakes.scenario import Fault
 from tests.cogs.conftest import World, start_world, stop_world
 from tests.e2e.conftest import CHANNEL_MESSAGES, E2E, WEBHOOK_MESSAGE, MakeE2E, job_id_of
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.fakes.discord import FakeFile, FakeMessage
+from fakes.discord import FakeFile, FakeMessage
 from tests.e2e.conftest import E2E, job_id_of, png_bytes
 
 EVERY_OPTION = {

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 import aiohttp
 import pytest
 
-from bot.fakes.clock import FakeClock
-from bot.fakes.scenario import FakeScenario
 from bot.jobs.delivery import Delivered, DeliveryError, OutputImage
 from bot.jobs.engine import JobEngine
 from bot.jobs.models import Command, JobRecord, JobState
 from bot.jobs.sqlite import SQLiteJobStore
 from bot.scenario import IDEOGRAM_V4, ScenarioClient
+from fakes.clock import FakeClock
+from fakes.scenario import FakeScenario
 
 
 @dataclass

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from bot.errors import NotAllowedError, QueueFullError, UserFacingError
-from bot.fakes.scenario import Fault
 from bot.jobs.delivery import DeliveryError
 from bot.jobs.models import JobState
+from fakes.scenario import Fault
 from tests.bot.jobs.conftest import Harness, new_job
 
 

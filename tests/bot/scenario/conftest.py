@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.fakes.clock import FakeClock
-from bot.fakes.scenario import FakeScenario
 from bot.scenario import ScenarioClient
+from fakes.clock import FakeClock
+from fakes.scenario import FakeScenario
 
 API_KEY = "key-K3YzAbCdEfGh"
 API_SECRET = "secret-S3cr3tXyZw0987"

@@ -9,7 +9,6 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from bot.fakes.scenario import FakeScenario, Fault
 from bot.scenario import (
     IDEOGRAM_V4,
     MAX_UPLOAD_BYTES,
@@ -19,6 +18,7 @@ from bot.scenario import (
     NotFoundError,
     ScenarioClient,
 )
+from fakes.scenario import FakeScenario, Fault
 
 
 def png(width: int = 64, height: int = 48, color: tuple[int, int, int] = (20, 120, 220)) -> bytes:

@@ -7,8 +7,6 @@ import socket
 import aiohttp
 import pytest
 
-from bot.fakes.clock import FakeClock
-from bot.fakes.scenario import FakeScenario, Fault
 from bot.scenario import (
     IDEOGRAM_V4,
     APIConnectionError,
@@ -22,6 +20,8 @@ from bot.scenario import (
     ServerError,
 )
 from bot.scenario.errors import APIResponseError
+from fakes.clock import FakeClock
+from fakes.scenario import FakeScenario, Fault
 
 JOBS = r"^/v1/jobs/"
 

@@ -6,8 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.fakes.clock import FakeClock
-from bot.fakes.scenario import FakeScenario
 from bot.scenario import (
     IDEOGRAM_CHARACTER,
     IDEOGRAM_V4,
@@ -21,6 +19,8 @@ from bot.scenario import (
     NotFoundError,
     ScenarioClient,
 )
+from fakes.clock import FakeClock
+from fakes.scenario import FakeScenario
 
 
 async def test_generate_then_wait_reports_every_change(fake: FakeScenario, client: ScenarioClient) -> None:

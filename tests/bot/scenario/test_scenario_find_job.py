@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.fakes.scenario import FakeScenario, Fault
 from bot.scenario import IDEOGRAM_V4, ScenarioClient
+from fakes.scenario import FakeScenario, Fault
 
 BODY = {"prompt": "a lost answer", "numOutputs": 1}
 

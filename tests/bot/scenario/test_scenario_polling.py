@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.fakes.clock import FakeClock
 from bot.scenario import (
     APIConnectionError,
     AuthenticationError,
@@ -19,6 +18,7 @@ from bot.scenario import (
     poll_job,
 )
 from bot.scenario.errors import APIResponseError, APIResponseValidationError
+from fakes.clock import FakeClock
 
 
 def job(status: str, progress: float = 0.0) -> Job:

@@ -9,8 +9,6 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from bot.fakes.clock import FakeClock
-from bot.fakes.scenario import FakeScenario, Fault
 from bot.scenario import (
     IDEOGRAM_V4,
     APIConnectionError,
@@ -19,6 +17,8 @@ from bot.scenario import (
     ServerError,
     SubmitUncertainError,
 )
+from fakes.clock import FakeClock
+from fakes.scenario import FakeScenario, Fault
 
 GENERATE = r"^/v1/generate/"
 JOBS = r"^/v1/jobs/"

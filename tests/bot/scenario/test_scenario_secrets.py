@@ -10,9 +10,9 @@ import traceback
 import aiohttp
 import pytest
 
-from bot.fakes.clock import FakeClock
-from bot.fakes.scenario import FakeScenario, Fault
 from bot.scenario import IDEOGRAM_V4, ScenarioClient, ScenarioError
+from fakes.clock import FakeClock
+from fakes.scenario import FakeScenario, Fault
 
 
 def checker(api_key: str, api_secret: str):
