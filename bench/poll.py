@@ -66,7 +66,8 @@ async def main(jobs: int, durations: list[float]) -> None:
                 for name in SCHEDULES:
                     for index in range(jobs):
                         fake.job_duration = duration * rng.uniform(0.8, 1.2)  # read when the job is created
-                        result = await client.run_model(IDEOGRAM_V4, {"prompt": f"bench {duration} {name} {index}"})
+                        body = {"prompt": f"bench {duration} {name} {index}"}
+                        result = await client.submit_generate(IDEOGRAM_V4, body)
                         # Start waiting at once, as the bot does after submitting.
                         waits.append(asyncio.create_task(run_one(client, fake, result.job.job_id, duration, name)))
             samples = await asyncio.gather(*waits)

@@ -1,4 +1,4 @@
-"""`python -m bot`: settings → session → Scenario client → store → bot. `python -m bot demo` runs the demo."""
+"""`python -m bot`: settings → session → Scenario client → store → bot. `python -m bot --help` lists the commands."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import contextlib
 import gc
 import logging
 import signal
+import sqlite3
 import sys
+from collections.abc import Sequence
 
 import aiohttp
 import discord
@@ -16,6 +18,18 @@ from bot.log import setup_logging
 from bot.settings import SettingsError, load_settings
 
 log = logging.getLogger("bot")
+
+USAGE = """\
+usage: python -m bot [--help | demo [--out DIR] [--job-seconds N]]
+
+Commands:
+  python -m bot                                     run the bot, configured by the environment and .env
+  python -m bot demo [--out DIR] [--job-seconds N]  run the demo against the fake Discord and the Scenario
+                                                    sandbox: no token, no credits (needs the [sandbox] extra)
+  python -m fakes.sandbox --host H --port P         serve the Scenario sandbox; point SCENARIO_BASE_URL at it
+
+Settings: the "Settings" table in README.md lists every variable; .env.example is a template for .env.
+"""
 
 
 async def run_bot() -> int:
@@ -35,9 +49,15 @@ async def run_bot() -> int:
         discord.http.Route.BASE = settings.discord_api_base_url
     try:
         store = open_store(settings.database_url)
+    except ValueError as exc:  # a form Settings accepts but this build has no backend for (PostgreSQL, for now)
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
         await store.open()
-    except (ValueError, OSError) as exc:
-        print(f"Configuration error: DATABASE_URL: {exc}", file=sys.stderr)
+    except (OSError, sqlite3.Error) as exc:
+        # OSError's own text repeats the path; its strerror ("Permission denied") does not.
+        reason = (exc.strerror or type(exc).__name__) if isinstance(exc, OSError) else str(exc)
+        print(f"Configuration error: DATABASE_URL: cannot open the database ({reason})", file=sys.stderr)
         return 2
     try:
         async with aiohttp.ClientSession() as session:
@@ -77,14 +97,35 @@ def _stop(bot: discord.Client, sig: signal.Signals) -> None:
     task.add_done_callback(_stopping.discard)
 
 
-def main() -> None:
-    if sys.argv[1:2] == ["demo"]:
+def run_demo(argv: Sequence[str]) -> int:
+    """`python -m bot demo`: the demo lives with the fakes, which a plain `pip install .` cannot run."""
+    try:
         from fakes.demo import main as demo_main
+    except ModuleNotFoundError as exc:
+        print(
+            f"python -m bot demo needs the fakes and their extra (missing module {exc.name!r}); "
+            'install them from a clone with: pip install -e ".[sandbox]"',
+            file=sys.stderr,
+        )
+        return 2
+    return demo_main(list(argv))
 
-        sys.exit(demo_main(sys.argv[2:]))
-    with contextlib.suppress(KeyboardInterrupt):
-        sys.exit(asyncio.run(run_bot()))
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Dispatch `python -m bot [--help | demo ...]`; the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before the signal handlers are in place
+            return asyncio.run(run_bot())
+        return 0
+    if args[0] in ("-h", "--help"):
+        print(USAGE, end="")
+        return 0
+    if args[0] == "demo":
+        return run_demo(args[1:])
+    print(f"python -m bot: unknown command {args[0]!r}; python -m bot --help lists the commands", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -11,6 +11,8 @@ import yarl
 from discord.ext import commands
 
 from bot.attachments import DISCORD_CDN_HOSTS
+from bot.clock import SYSTEM_CLOCK, Clock
+from bot.jobs.config import EngineConfig
 from bot.jobs.engine import JobEngine
 from bot.jobs.store import JobStore
 from bot.posting import DiscordDelivery
@@ -34,8 +36,9 @@ class ScenarioBot(commands.Bot):
         session: aiohttp.ClientSession,
         scenario: ScenarioClient,
         store: JobStore,
+        config: EngineConfig | None = None,
+        clock: Clock = SYSTEM_CLOCK,
         guild_ready_timeout: float = 2.0,
-        engine_options: dict | None = None,
     ) -> None:
         # The bot never joins voice: don't warn at every start about voice libraries it doesn't need.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
@@ -51,17 +54,9 @@ class ScenarioBot(commands.Bot):
         self.session = session
         self.scenario = scenario
         self.store = store
-        self.delivery = DiscordDelivery(self)
+        self.delivery = DiscordDelivery(self, now=clock.now)
         self.engine = JobEngine(
-            store,
-            scenario,
-            self.delivery,
-            max_parallel=settings.max_parallel_jobs,
-            max_queued_per_user=settings.max_queued_per_user,
-            job_timeout=settings.job_timeout_seconds,
-            # A lost POST /generate is looked for again once it must have finished at Scenario.
-            submit_settle_seconds=settings.scenario_timeout_seconds * 1.25,
-            **(engine_options or {}),
+            store, scenario, self.delivery, config or EngineConfig.from_settings(settings), clock=clock
         )
         self.attachment_hosts = set(DISCORD_CDN_HOSTS)
         if settings.discord_api_base_url:

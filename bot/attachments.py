@@ -9,9 +9,9 @@ import aiohttp
 
 from bot.errors import InvalidInputError
 from bot.images import format_size
+from bot.scenario import DownloadTooLargeError, read_capped
 
 DISCORD_CDN_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
-CHUNK = 64 * 1024
 
 
 def check_declared_size(filename: str, declared: int, max_bytes: int) -> None:
@@ -43,18 +43,12 @@ async def fetch_attachment(
                 raise InvalidInputError(
                     f"Discord would not hand over `{filename}` (HTTP {response.status}). Please attach it again."
                 )
-            if response.content_length is not None and response.content_length > max_bytes:
-                raise InvalidInputError(
-                    f"`{filename}` is {format_size(response.content_length)}; the limit is {format_size(max_bytes)}."
-                )
-            chunks = []
-            received = 0
-            async for chunk in response.content.iter_chunked(CHUNK):
-                received += len(chunk)
-                if received > max_bytes:
-                    raise InvalidInputError(f"`{filename}` is larger than the {format_size(max_bytes)} limit.")
-                chunks.append(chunk)
-            return b"".join(chunks)
+            return await read_capped(response, max_bytes)
+    except DownloadTooLargeError as exc:
+        limit = format_size(max_bytes)
+        if exc.declared:
+            raise InvalidInputError(f"`{filename}` is {format_size(exc.size)}; the limit is {limit}.") from None
+        raise InvalidInputError(f"`{filename}` is larger than the {limit} limit.") from None
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise InvalidInputError(
             f"Could not download `{filename}` from Discord ({type(exc).__name__}). Try again."

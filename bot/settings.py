@@ -2,46 +2,90 @@
 
 from __future__ import annotations
 
+from typing import Literal
+from urllib.parse import urlsplit
+
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SCENARIO_BASE_URL = "https://api.cloud.scenario.com/v1"
+from bot.scenario import DEFAULT_BASE_URL
+
+ENV_FILE = ".env"
 DEFAULT_DATABASE_URL = "sqlite:///data/bot.db"
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+_SQLITE_FORMS = "sqlite:///relative/path.db or sqlite:////absolute/path.db"
+_POSTGRES_FORM = "postgresql://user:password@host:port/database"
 
 
 class Settings(BaseSettings):
-    """The bot's configuration. Field names are the environment variable names, lower-cased."""
+    """The bot's configuration. Field names are the environment variable names, lower-cased.
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    An empty variable counts as unset (so `.env.example`'s blank lines mean "the default"). Validators
+    never put the value in their message: a URL can carry a password.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=ENV_FILE, env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"
+    )
 
     discord_token: SecretStr = Field(min_length=1)
     scenario_sdk_api_key: SecretStr = Field(min_length=1)
     scenario_sdk_api_secret: SecretStr = Field(min_length=1)
-    scenario_base_url: str = DEFAULT_SCENARIO_BASE_URL
+    scenario_base_url: str = DEFAULT_BASE_URL
     discord_api_base_url: str | None = None
     database_url: str = DEFAULT_DATABASE_URL
-    dev_guild_id: int | None = None
+    # A Discord snowflake: a positive 64-bit number.
+    dev_guild_id: int | None = Field(default=None, gt=0, lt=2**64)
 
     max_parallel_jobs: int = Field(default=3, ge=1, le=100)
     max_queued_per_user: int = Field(default=5, ge=1, le=100)
-    job_timeout_seconds: float = Field(default=900.0, gt=0)
-    scenario_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
-    max_attachment_mb: float = Field(default=25.0, gt=0)
-    log_level: str = "INFO"
+    job_timeout_seconds: float = Field(default=900.0, gt=0, allow_inf_nan=False)
+    scenario_timeout_seconds: float = Field(default=60.0, gt=0, le=600, allow_inf_nan=False)
+    max_attachment_mb: float = Field(default=25.0, gt=0, allow_inf_nan=False)
+    log_level: LogLevel = "INFO"
 
     @field_validator("scenario_base_url", "discord_api_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None if value == "" else value
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value)
+            parts.port  # noqa: B018 -- raises ValueError for a port that is not a number in range
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValueError("must be an http:// or https:// URL with a host, such as https://example.com/v1")
         return value.rstrip("/")
 
-    @field_validator("dev_guild_id", mode="before")
+    @field_validator("database_url")
     @classmethod
-    def _empty_is_none(cls, value: object) -> object:
-        return None if value == "" else value
+    def _database_url(cls, value: str) -> str:
+        scheme, sep, rest = value.partition("://")
+        if sep and scheme in ("postgresql", "postgres"):
+            try:
+                urlsplit(value).port  # noqa: B018 -- a password with an unescaped "/", "?" or "#" breaks the URL
+            except ValueError:
+                raise ValueError(
+                    f"is not a valid PostgreSQL URL; use {_POSTGRES_FORM} (special characters %-escaped)"
+                ) from None
+            return value
+        if not sep or scheme != "sqlite":
+            raise ValueError(f"must be {_SQLITE_FORMS}, or {_POSTGRES_FORM}")
+        if not rest.startswith("/"):
+            raise ValueError(f"a SQLite URL has no host part; use {_SQLITE_FORMS}")
+        if "?" in rest or "#" in rest:
+            raise ValueError(f"SQLite URL options (?…) are not supported; use {_SQLITE_FORMS}")
+        if rest in ("/", "//") or rest.endswith("/"):
+            raise ValueError(f"names no database file; use {_SQLITE_FORMS}")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @property
     def max_attachment_bytes(self) -> int:
@@ -60,6 +104,12 @@ def load_settings(**overrides: object) -> Settings:
         problems = []
         for error in exc.errors(include_input=False, include_url=False):
             name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-            reason = "is required but not set" if error["type"] == "missing" else f"is invalid: {error['msg']}"
-            problems.append(f"{name} {reason}")
+            if error["type"] == "missing":
+                problems.append(f"{name} is required but not set")
+            else:
+                problems.append(f"{name} is invalid: {error['msg'].removeprefix('Value error, ')}")
         raise SettingsError("; ".join(problems)) from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{ENV_FILE} could not be read: it is not UTF-8 text") from None
+    except OSError as exc:
+        raise SettingsError(f"{ENV_FILE} could not be read: {exc.strerror or type(exc).__name__}") from None

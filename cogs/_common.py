@@ -11,12 +11,12 @@ from discord import app_commands
 from bot.errors import InvalidInputError
 from bot.jobs.models import Command, JobRecord
 from bot.scenario import PROMPT_MAX_LENGTH
+from bot.scenario import SEED_MAX as SEED_MAX  # the cogs' option ranges use the API's bound
 from bot.scenario.errors import InputError
 
 if TYPE_CHECKING:
     from bot.app import ScenarioBot
 
-SEED_MAX = 2_147_483_647
 INSTALLS = {"guilds": True, "users": True}
 CONTEXTS = {"guilds": True, "dms": True, "private_channels": True}
 
@@ -59,7 +59,7 @@ def validated_body(model: type, **fields: Any) -> dict[str, Any]:
         raise InvalidInputError(f"Invalid options: {exc}") from exc
 
 
-def requester_context(interaction: discord.Interaction) -> dict[str, Any]:
+def requester_context(interaction: discord.Interaction[ScenarioBot]) -> dict[str, Any]:
     """Who asked and where, including the interaction token that lets the bot edit its reply later."""
     return {
         "user_id": interaction.user.id,
@@ -76,14 +76,14 @@ def requester_context(interaction: discord.Interaction) -> dict[str, Any]:
     }
 
 
-async def defer(interaction: discord.Interaction) -> None:
+async def defer(interaction: discord.Interaction[ScenarioBot]) -> None:
     """Acknowledge at once with a public "thinking…" message that becomes the progress and then the result."""
     if not interaction.response.is_done():
         await interaction.response.defer(thinking=True)
 
 
 async def start_job(
-    interaction: discord.Interaction,
+    interaction: discord.Interaction[ScenarioBot],
     *,
     command: Command,
     model_id: str,
@@ -93,7 +93,6 @@ async def start_job(
     parent_message_url: str | None = None,
 ) -> JobRecord:
     """Defer if needed, then hand the job to the engine, which edits the reply from here on."""
-    bot: ScenarioBot = interaction.client  # type: ignore[assignment]
     await defer(interaction)
     job = JobRecord(
         command=command,
@@ -104,5 +103,5 @@ async def start_job(
         parent_message_url=parent_message_url,
         **requester_context(interaction),
     )
-    await bot.engine.submit(job)
+    await interaction.client.engine.submit(job)
     return job

@@ -79,7 +79,7 @@ class Character(commands.Cog):
     @app_commands.allowed_contexts(**CONTEXTS)
     async def character(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[ScenarioBot],
         prompt: app_commands.Range[str, 1, PROMPT_MAX_LENGTH],
         reference: discord.Attachment,
         style: str | None = None,

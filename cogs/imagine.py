@@ -59,7 +59,7 @@ class Imagine(commands.Cog):
     @app_commands.allowed_contexts(**CONTEXTS)
     async def imagine(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[ScenarioBot],
         prompt: app_commands.Range[str, 1, PROMPT_MAX_LENGTH],
         size: str | None = None,
         speed: str | None = None,

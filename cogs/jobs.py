@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -10,9 +9,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.errors import NotAllowedError, UserFacingError
-from bot.jobs.models import ACTIVE_STATES, JobRecord, JobState, utcnow
-from bot.posting import render_result
+from bot.jobs.delivery import Reply
+from bot.jobs.models import ACTIVE_STATES, JobRecord, JobState
 from cogs._common import CONTEXTS, INSTALLS, defer
 
 if TYPE_CHECKING:
@@ -23,10 +21,12 @@ STATE_EMOJI = {
     JobState.SUBMITTING: "📨",
     JobState.RUNNING: "🎨",
     JobState.DELIVERING: "📤",
+    JobState.UNDELIVERED: "📭",
     JobState.DELIVERED: "✅",
     JobState.FAILED: "❌",
     JobState.CANCELED: "🚫",
 }
+FINISHED = (JobState.DELIVERED, JobState.UNDELIVERED, JobState.FAILED, JobState.CANCELED)
 HISTORY_PAGE = 10
 RECENT = 5
 
@@ -47,7 +47,7 @@ def describe(job: JobRecord, *, position: int | None = None, now: datetime | Non
     line = f"{STATE_EMOJI[job.state]} `{job.id}` /{job.command.value} · **{state}** · {when}\n> {prompt}"
     if link := message_link(job):
         line += f"\n> [result]({link})"
-    elif job.state is JobState.FAILED and job.last_error:
+    elif job.state in (JobState.FAILED, JobState.UNDELIVERED) and job.last_error:
         line += f"\n> {job.last_error[:200]}"
     return line
 
@@ -62,7 +62,7 @@ class Jobs(commands.Cog):
     @app_commands.describe(cancel="The id of one of your queued jobs to cancel")
     @app_commands.allowed_installs(**INSTALLS)
     @app_commands.allowed_contexts(**CONTEXTS)
-    async def jobs(self, interaction: discord.Interaction, cancel: str | None = None) -> None:
+    async def jobs(self, interaction: discord.Interaction[ScenarioBot], cancel: str | None = None) -> None:
         """List the caller's jobs privately; with `cancel`, cancel one of their queued jobs first."""
         notice = ""
         if cancel:
@@ -70,7 +70,7 @@ class Jobs(commands.Cog):
             notice = f"🚫 Canceled `{job.id}` — nothing was charged.\n\n"
         active = await self.bot.store.for_user(interaction.user.id, states=ACTIVE_STATES, limit=25)
         recent = await self.bot.store.for_user(
-            interaction.user.id, states=[JobState.DELIVERED, JobState.FAILED, JobState.CANCELED], limit=RECENT
+            interaction.user.id, states=FINISHED, limit=RECENT
         )
         lines = [describe(job, position=self.bot.engine.position(job.id)) for job in reversed(active)]
         text = notice + ("**Waiting and running**\n" + "\n".join(lines) if lines else "You have no jobs waiting.")
@@ -82,7 +82,9 @@ class Jobs(commands.Cog):
         )
 
     @jobs.autocomplete("cancel")
-    async def _queued_ids(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def _queued_ids(
+        self, interaction: discord.Interaction[ScenarioBot], current: str
+    ) -> list[app_commands.Choice[str]]:
         queued = await self.bot.store.for_user(interaction.user.id, states=[JobState.QUEUED], limit=25)
         return [
             app_commands.Choice(name=f"{job.id} — {job.prompt[:80]}", value=job.id)
@@ -94,7 +96,9 @@ class Jobs(commands.Cog):
     @app_commands.describe(page="Which page (10 jobs per page)")
     @app_commands.allowed_installs(**INSTALLS)
     @app_commands.allowed_contexts(**CONTEXTS)
-    async def history(self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 1000] = 1) -> None:
+    async def history(
+        self, interaction: discord.Interaction[ScenarioBot], page: app_commands.Range[int, 1, 1000] = 1
+    ) -> None:
         """A private, paged list of the caller's jobs with prompt, status and links."""
         jobs = await self.bot.store.for_user(
             interaction.user.id, limit=HISTORY_PAGE + 1, offset=(page - 1) * HISTORY_PAGE
@@ -116,38 +120,13 @@ class Jobs(commands.Cog):
     @app_commands.describe(job_id="The job id shown under the result or in /history")
     @app_commands.allowed_installs(**INSTALLS)
     @app_commands.allowed_contexts(**CONTEXTS)
-    async def show(self, interaction: discord.Interaction, job_id: str) -> None:
-        """Re-post a result from the store, fetching its images from Scenario again."""
-        job = await self.bot.store.get(job_id.strip())
-        if job is None or (job.user_id != interaction.user.id and job.guild_id != interaction.guild_id):
-            raise NotAllowedError(f"There is no job `{job_id.strip()}` you can show here.")
-        if not job.output_asset_ids:
-            if job.state in ACTIVE_STATES:
-                raise UserFacingError(
-                    f"Job `{job.id}` is still {job.state.value}; its result will be posted when ready."
-                )
-            raise UserFacingError(f"Job `{job.id}` has no images ({job.state.value}: {job.last_error or 'no result'}).")
+    async def show(self, interaction: discord.Interaction[ScenarioBot], job_id: str) -> None:
+        """Re-post a result through the engine: the same delivery path, lock and size handling as the first post."""
+        job = await self.bot.engine.find_visible(job_id.strip(), interaction.user.id, interaction.guild_id)
+        self.bot.engine.check_repostable(job)
         await defer(interaction)
-        images = await self.bot.engine.download(job)
-        rendered = await asyncio.to_thread(render_result, job, images, limit=interaction.filesize_limit)
-        view = self.bot.delivery.view_factory(job, images) if self.bot.delivery.view_factory else None
-        message = await interaction.edit_original_response(
-            content=f"Result of `{job.id}`, posted again on request.",
-            embed=rendered.embed,
-            attachments=rendered.files,
-            view=view or discord.utils.MISSING,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
-        if job.state is JobState.FAILED and not job.delivered_message_ids:
-            await self.bot.store.transition(
-                job.id,
-                [JobState.FAILED],
-                JobState.DELIVERED,
-                delivered_message_ids=[message.id],
-                delivered_via="show",
-                last_error=None,
-                finished_at=utcnow(),
-            )
+        reply = Reply(interaction.application_id, interaction.token, interaction.expires_at, interaction.filesize_limit)
+        await self.bot.engine.repost(job, reply)
 
 
 async def setup(bot: ScenarioBot) -> None:

@@ -10,15 +10,14 @@ from __future__ import annotations
 import logging
 import random
 import re
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
 from bot.errors import InvalidInputError, NotAllowedError
-from bot.jobs.delivery import OutputImage
 from bot.jobs.models import Command, JobRecord
+from bot.posting import buttons
 from bot.scenario import IDEOGRAM_CHARACTER, PROMPT_MAX_LENGTH, SEED_MAX
 from bot.tree import UNEXPECTED, message_for, reply_privately
 from cogs._common import check_prompt, start_job
@@ -28,20 +27,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-JOB = r"(?P<job>[0-9a-f]{12})"
-EDIT_MODAL = re.compile(rf"^res:edit-form:{JOB}$")
-CHARACTER_MODAL = re.compile(rf"^res:char-form:{JOB}:(?P<index>[0-9])$")
+EDIT_MODAL = re.compile(rf"^res:edit-form:{buttons.JOB}$")
+CHARACTER_MODAL = re.compile(rf"^res:char-form:{buttons.JOB}:(?P<index>[0-9])$")
 
 
-async def load_job(interaction: discord.Interaction, job_id: str) -> JobRecord:
-    bot: ScenarioBot = interaction.client  # type: ignore[assignment]
-    job = await bot.store.get(job_id)
-    if job is None:
-        raise NotAllowedError("That result is no longer in the bot's records.")
-    return job
+async def load_job(interaction: discord.Interaction[ScenarioBot], job_id: str) -> JobRecord:
+    """The job behind a button or form, if the person clicking may use it here (`JobRecord.visible_to`)."""
+    return await interaction.client.engine.find_visible(job_id, interaction.user.id, interaction.guild_id)
 
 
-async def answer_errors(interaction: discord.Interaction, error: Exception) -> None:
+async def answer_errors(interaction: discord.Interaction[ScenarioBot], error: Exception) -> None:
     """Buttons and forms share the slash commands' error replies."""
     text = message_for(error)
     if text is None:
@@ -53,68 +48,43 @@ async def answer_errors(interaction: discord.Interaction, error: Exception) -> N
         log.warning("Could not send an error reply: %s", exc)
 
 
-class _ResultButton(
-    discord.ui.DynamicItem[discord.ui.Button],
-    template=r"^res:(?P<action>[a-z]+):" + JOB + r"(?::(?P<index>[0-9]))?$",
-):
-    """One button of a result; the action and job id (and image number) live in its custom_id."""
+class _ResultButton(discord.ui.DynamicItem[discord.ui.Button], template=buttons.TEMPLATE):
+    """One button of a result (built by `bot.posting.buttons`); the action and job id live in its custom_id."""
 
-    def __init__(
-        self,
-        action: str,
-        job_id: str,
-        index: int | None = None,
-        *,
-        label: str = "",
-        emoji: str | None = None,
-        style: discord.ButtonStyle = discord.ButtonStyle.secondary,
-    ) -> None:
-        custom_id = f"res:{action}:{job_id}" + (f":{index}" if index is not None else "")
-        super().__init__(discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=custom_id))
+    def __init__(self, action: str, job_id: str, index: int | None = None) -> None:
+        super().__init__(buttons.button(action, job_id, index))
         self.action = action
         self.job_id = job_id
         self.index = index
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /):
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[ScenarioBot], item: discord.ui.Button, match: re.Match[str], /
+    ) -> _ResultButton:
         index = match["index"]
         return cls(match["action"], match["job"], int(index) if index is not None else None)
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def callback(self, interaction: discord.Interaction[ScenarioBot]) -> None:
         try:
             await ACTIONS[self.action](interaction, self.job_id, self.index)
         except Exception as exc:
             await answer_errors(interaction, exc)
 
 
-def result_view(job: JobRecord, images: Sequence[OutputImage]) -> discord.ui.View:
-    """The buttons under a delivered result."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(_ResultButton("reroll", job.id, label="Reroll", emoji="🎲"))
-    view.add_item(_ResultButton("edit", job.id, label="Same seed, edit prompt", emoji="✏️"))
-    if job.command is Command.IMAGINE:
-        for index in range(min(len(images), 4)):
-            label = "Use as character" if len(images) == 1 else f"Character from #{index + 1}"
-            view.add_item(_ResultButton("char", job.id, index, label=label, emoji="🧬"))
-    view.add_item(_ResultButton("delete", job.id, label="Delete", emoji="🗑️", style=discord.ButtonStyle.danger))
-    return view
-
-
 # -- actions ---------------------------------------------------------------------------------------------
-async def reroll(interaction: discord.Interaction, job_id: str, _index: int | None) -> None:
+async def reroll(interaction: discord.Interaction[ScenarioBot], job_id: str, _index: int | None) -> None:
     parent = await load_job(interaction, job_id)
-    bot: ScenarioBot = interaction.client  # type: ignore[assignment]
-    bot.engine.check_capacity(interaction.user.id)
+    interaction.client.engine.check_capacity(interaction.user.id)
     inputs = {**parent.inputs, "seed": random.randint(0, SEED_MAX)}
     await _child(interaction, parent, inputs)
 
 
-async def open_edit_form(interaction: discord.Interaction, job_id: str, _index: int | None) -> None:
+async def open_edit_form(interaction: discord.Interaction[ScenarioBot], job_id: str, _index: int | None) -> None:
     parent = await load_job(interaction, job_id)
     await interaction.response.send_modal(_form(f"res:edit-form:{job_id}", "Same seed, new prompt", parent.prompt))
 
 
-async def open_character_form(interaction: discord.Interaction, job_id: str, index: int | None) -> None:
+async def open_character_form(interaction: discord.Interaction[ScenarioBot], job_id: str, index: int | None) -> None:
     await load_job(interaction, job_id)
     await interaction.response.send_modal(
         _form(
@@ -126,7 +96,7 @@ async def open_character_form(interaction: discord.Interaction, job_id: str, ind
     )
 
 
-async def delete(interaction: discord.Interaction, job_id: str, _index: int | None) -> None:
+async def delete(interaction: discord.Interaction[ScenarioBot], job_id: str, _index: int | None) -> None:
     job = await load_job(interaction, job_id)
     moderator = interaction.permissions.manage_messages if interaction.guild_id else False
     if interaction.user.id != job.user_id and not moderator:
@@ -169,7 +139,7 @@ def _submitted_value(data: dict[str, Any], custom_id: str) -> str | None:
 
 
 async def _child(
-    interaction: discord.Interaction,
+    interaction: discord.Interaction[ScenarioBot],
     parent: JobRecord,
     inputs: dict[str, Any],
     *,
@@ -196,13 +166,12 @@ class Results(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(_ResultButton)
-        self.bot.delivery.view_factory = result_view
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(_ResultButton)
 
     @commands.Cog.listener()
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
+    async def on_interaction(self, interaction: discord.Interaction[ScenarioBot]) -> None:
         if interaction.type is not discord.InteractionType.modal_submit or not interaction.data:
             return
         custom_id = str(interaction.data.get("custom_id", ""))
@@ -214,10 +183,10 @@ class Results(commands.Cog):
         except Exception as exc:
             await answer_errors(interaction, exc)
 
-    def _prompt_from(self, interaction: discord.Interaction) -> str:
+    def _prompt_from(self, interaction: discord.Interaction[ScenarioBot]) -> str:
         return check_prompt(_submitted_value(interaction.data or {}, "prompt") or "")  # type: ignore[arg-type]
 
-    async def _edited_prompt(self, interaction: discord.Interaction, job_id: str) -> None:
+    async def _edited_prompt(self, interaction: discord.Interaction[ScenarioBot], job_id: str) -> None:
         parent = await load_job(interaction, job_id)
         prompt = self._prompt_from(interaction)
         self.bot.engine.check_capacity(interaction.user.id)
@@ -227,7 +196,7 @@ class Results(commands.Cog):
             inputs["seed"] = seed
         await _child(interaction, parent, inputs)
 
-    async def _character_from(self, interaction: discord.Interaction, job_id: str, index: int) -> None:
+    async def _character_from(self, interaction: discord.Interaction[ScenarioBot], job_id: str, index: int) -> None:
         parent = await load_job(interaction, job_id)
         if index >= len(parent.output_asset_ids):
             raise InvalidInputError("That image is not part of the result any more.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.clock import Clock
+
 
 class FakeClock:
     """Monotonic seconds that only move when someone sleeps or calls `advance`."""
@@ -17,6 +19,10 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+    def clock(self) -> Clock:
+        """This clock as the bot's `Clock`: monotonic time and sleeps from here, wall-clock timestamps."""
+        return Clock(monotonic=self, sleep=self.sleep)
 
     async def sleep(self, seconds: float) -> None:
         """Record the sleep, advance the clock, and yield once to the event loop."""

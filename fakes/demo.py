@@ -15,8 +15,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import aiohttp
-import discord
 from PIL import Image, ImageDraw
 
 from fakes.discord import FakeDiscord, FakeFile, FakeInteraction, FakeMessage
@@ -100,9 +98,7 @@ async def _follow(interaction: FakeInteraction, out: Path, timeout: float = 120.
 
 async def run_demo(out: Path, job_seconds: float) -> int:
     """Run the two commands against the fakes and print the transcript."""
-    from bot.app import ScenarioBot
-    from bot.jobs.store import open_store
-    from bot.scenario import ScenarioClient
+    from bot.bootstrap import open_bot
     from bot.settings import Settings
 
     out.mkdir(parents=True, exist_ok=True)
@@ -119,12 +115,7 @@ async def run_demo(out: Path, job_seconds: float) -> int:
             discord_api_base_url=fake_discord.api_base,
             database_url=f"sqlite:///{workdir}/demo.db",
         )
-        discord.http.Route.BASE = fake_discord.api_base
-        store = open_store(settings.database_url)
-        await store.open()
-        async with aiohttp.ClientSession() as session:
-            client = ScenarioClient(session, "demo", "demo", scenario_url)
-            bot = ScenarioBot(settings=settings, session=session, scenario=client, store=store, guild_ready_timeout=0.1)
+        async with open_bot(settings, guild_ready_timeout=0.1) as bot:
             await bot.login(settings.discord_token.get_secret_value())
             runner = asyncio.create_task(bot.connect(reconnect=False))
             try:
@@ -143,7 +134,6 @@ async def run_demo(out: Path, job_seconds: float) -> int:
                 await bot.close()
                 runner.cancel()
                 await asyncio.gather(runner, return_exceptions=True)
-        await store.close()
     await fake_discord.stop()
     await sandbox.stop()
     if fake_discord.violations:

@@ -79,7 +79,9 @@ def fit_for_upload(data: bytes, *, filename: str, limit: int) -> FittedFile:
     if is_animated(img):
         raise ImageTooLargeError(
             f"`{name}` is an animation larger than the {format_size(limit)} upload limit, "
-            "and it can't be shrunk without losing frames."
+            "and it can't be shrunk without losing frames.",
+            size=len(data),
+            limit=limit,
         )
     decode(img, name)
     fmt = img.format or "?"

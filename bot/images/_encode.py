@@ -46,7 +46,9 @@ def shrink(
 
     scaled = _scale_to_fit(img, lossy_fmt, limit, first_size=len(out))
     if scaled is None:
-        raise ImageTooLargeError(f"`{name}` can't be made small enough to fit the {format_size(limit)} limit.")
+        raise ImageTooLargeError(
+            f"`{name}` can't be made small enough to fit the {format_size(limit)} limit.", limit=limit
+        )
     out, size = scaled
     return out, lossy_fmt, original, size
 

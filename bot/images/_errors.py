@@ -30,7 +30,16 @@ class EmptyFileError(ImageError):
 
 
 class ImageTooLargeError(ImageError):
-    """The image cannot be made to fit a size limit."""
+    """The image is over a size limit and cannot be made to fit it (or was not sent, being over it).
+
+    Raised here when shrinking fails, and by `ScenarioClient.upload_image` for an image over Scenario's
+    upload limit. `size` and `limit` are in bytes, when known.
+    """
+
+    def __init__(self, message: str, *, size: int | None = None, limit: int | None = None) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
 
 
 @dataclass(frozen=True)

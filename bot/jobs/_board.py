@@ -7,7 +7,8 @@ import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
-from bot.jobs.delivery import Delivered, Delivery, OutputImage
+from bot.clock import Clock
+from bot.jobs.delivery import Delivered, Delivery, OutputImage, Reply
 from bot.jobs.models import JobRecord
 
 CLOSED_MEMORY = 10_000
@@ -23,14 +24,13 @@ class ProgressBoard:
         self,
         delivery: Delivery,
         interval: float,
-        clock: Callable[[], float],
-        sleep: Callable[[float], Awaitable[None]],
+        clock: Clock,
         spawn: Callable[[Awaitable[None]], None],
     ) -> None:
         self._delivery = delivery
         self._interval = interval
-        self._clock = clock
-        self._sleep = sleep
+        self._clock = clock.monotonic
+        self._sleep = clock.sleep
         self._spawn = spawn
         self._locks: dict[str, asyncio.Lock] = {}
         self._shown: dict[str, tuple[float, str]] = {}
@@ -102,12 +102,14 @@ class ProgressBoard:
         self._shown.pop(job_id, None)
         self._positions.pop(job_id, None)
 
-    async def deliver(self, job: JobRecord, images: list[OutputImage], *, resumed: bool) -> Delivered:
+    async def deliver(
+        self, job: JobRecord, images: list[OutputImage], *, resumed: bool, reply: Reply | None = None
+    ) -> Delivered:
         """Post the result under the job's lock, after which no progress edit can land."""
         async with self._lock(job.id):
             self._close(job.id)
             try:
-                return await self._delivery.deliver(job, images, resumed=resumed)
+                return await self._delivery.deliver(job, images, resumed=resumed, reply=reply)
             finally:
                 self._locks.pop(job.id, None)
 

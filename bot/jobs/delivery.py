@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from bot.jobs.models import JobRecord
@@ -31,6 +32,19 @@ class Delivered:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class Reply:
+    """Another interaction to post a result through (`/show`), instead of the job's own message."""
+
+    application_id: int
+    token: str
+    expires_at: datetime
+    filesize_limit: int
+
+    def __repr__(self) -> str:  # the token is a credential for 15 minutes
+        return f"Reply(application_id={self.application_id}, token=<hidden>)"
+
+
 class DeliveryError(Exception):
     """A result could not be posted anywhere; the message says why (it is shown to the requester later)."""
 
@@ -45,8 +59,13 @@ class Delivery(Protocol):
     async def show_progress(self, job: JobRecord, text: str) -> None:
         """Best effort: replace the job's status text. Never raises."""
 
-    async def deliver(self, job: JobRecord, images: Sequence[OutputImage], *, resumed: bool) -> Delivered:
-        """Post the result exactly once. With `resumed`, first check whether an earlier attempt already did."""
+    async def deliver(
+        self, job: JobRecord, images: Sequence[OutputImage], *, resumed: bool, reply: Reply | None = None
+    ) -> Delivered:
+        """Post the result exactly once. With `resumed`, first check whether an earlier attempt already did.
+
+        With `reply`, post it through that interaction instead (a result asked for again). Every failure is
+        a `DeliveryError` that says whether trying again may help."""
 
     async def report_failure(self, job: JobRecord, text: str) -> None:
         """Best effort: tell the requester their job ended without images, and why. Never raises."""

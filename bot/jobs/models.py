@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bot.clock import utcnow
+
 
 class JobState(StrEnum):
-    """Where a request is in its life. Terminal states never change again."""
+    """Where a request is in its life. Terminal states never change again.
+
+    `undelivered` is not terminal: the images were made (and paid for) but could not be posted; the job rests
+    there until its requester asks for it with `/show`, which moves it to `delivered`.
+    """
 
     QUEUED = "queued"
     SUBMITTING = "submitting"
     RUNNING = "running"
     DELIVERING = "delivering"
+    UNDELIVERED = "undelivered"
     DELIVERED = "delivered"
     FAILED = "failed"
     CANCELED = "canceled"
@@ -25,9 +32,16 @@ class JobState(StrEnum):
     def terminal(self) -> bool:
         return self in TERMINAL_STATES
 
+    @property
+    def active(self) -> bool:
+        """Whether the engine is still working on it (it resumes such jobs after a restart)."""
+        return self in ACTIVE_STATES
+
 
 TERMINAL_STATES = frozenset({JobState.DELIVERED, JobState.FAILED, JobState.CANCELED})
-ACTIVE_STATES = frozenset(set(JobState) - TERMINAL_STATES)
+ACTIVE_STATES = frozenset({JobState.QUEUED, JobState.SUBMITTING, JobState.RUNNING, JobState.DELIVERING})
+PUBLIC_VIA = frozenset({"interaction", "channel"})
+"""Where a delivered result is visible to everyone in its channel (a DM is not)."""
 
 
 class Command(StrEnum):
@@ -35,10 +49,6 @@ class Command(StrEnum):
 
     IMAGINE = "imagine"
     CHARACTER = "character"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def new_job_id() -> str:
@@ -67,7 +77,6 @@ class JobRecord(BaseModel):
     interaction_id: int | None = None
     interaction_token: str | None = None
     token_expires_at: datetime | None = None
-    response_message_id: int | None = None
     filesize_limit: int = 10 * 1024 * 1024
     bot_in_guild: bool = True
     """False for a user install used in a server that has not added the bot: only the interaction can reply."""
@@ -97,6 +106,18 @@ class JobRecord(BaseModel):
     @property
     def prompt(self) -> str:
         return str(self.inputs.get("prompt", ""))
+
+    def visible_to(self, user_id: int, guild_id: int | None) -> bool:
+        """Who may act on this job by its id (`/show`, result buttons): the requester always; in the same server,
+        anyone once the result was posted publicly there. A job from a DM is its requester's alone."""
+        if user_id == self.user_id:
+            return True
+        return (
+            guild_id is not None
+            and self.guild_id == guild_id
+            and self.state is JobState.DELIVERED
+            and self.delivered_via in PUBLIC_VIA
+        )
 
     def token_valid(self, now: datetime, margin_seconds: float = 60.0) -> bool:
         """Whether the interaction token can still be used, with a safety margin."""

@@ -55,9 +55,6 @@ class FairScheduler:
     def __contains__(self, job_id: str) -> bool:
         return job_id in self._owner
 
-    def __len__(self) -> int:
-        return len(self._owner)
-
     # -- slots -----------------------------------------------------------------------------------------
     @property
     def has_free_slot(self) -> bool:

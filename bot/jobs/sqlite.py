@@ -74,6 +74,15 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         CREATE INDEX jobs_scenario_job ON jobs (scenario_job_id);
         """,
     ),
+    (
+        2,
+        """
+        ALTER TABLE jobs DROP COLUMN response_message_id;
+        -- A failed job that has images but no posted message could not be delivered: `undelivered` now.
+        UPDATE jobs SET state = 'undelivered'
+            WHERE state = 'failed' AND output_asset_ids != '[]' AND delivered_message_ids = '[]';
+        """,
+    ),
 )
 """Schema changes, in order. Never edit a released entry: append a new version instead."""
 
@@ -255,7 +264,7 @@ class SQLiteJobStore:
         return _from_row(rows[0]) if rows else None
 
     async def unfinished(self) -> Sequence[JobRecord]:
-        """Every record not in a terminal state, oldest first."""
+        """Every record the engine still works on (`ACTIVE_STATES`), oldest first."""
         marks = ", ".join("?" * len(_ACTIVE))
         rows = await self._conn.execute_fetchall(
             f"SELECT {_COLUMNS} FROM jobs WHERE state IN ({marks}) ORDER BY created_at, rowid", _ACTIVE
@@ -281,14 +290,6 @@ class SQLiteJobStore:
         )
         return [_from_row(row) for row in rows]
 
-    async def count_active(self, user_id: int) -> int:
-        """How many of a user's records are not terminal."""
-        marks = ", ".join("?" * len(_ACTIVE))
-        rows = await self._conn.execute_fetchall(
-            f"SELECT COUNT(*) FROM jobs WHERE user_id = ? AND state IN ({marks})", [user_id, *_ACTIVE]
-        )
-        return int(rows[0][0])
-
     async def scenario_job_ids_since(self, since: datetime) -> set[str]:
         """Scenario job ids claimed by any record written at or after `since`.
 
@@ -312,7 +313,7 @@ class SQLiteJobStore:
         values = {name: _validate(name, value) for name, value in fields.items()}
         now = self._clock()
         values.setdefault("updated_at", now)
-        if "state" in values and values["state"].terminal:
+        if "state" in values and not values["state"].active:
             values.setdefault("finished_at", now)
         assignments = ", ".join(f"{name} = ?" for name in values)
         return assignments, [_to_column(name, value) for name, value in values.items()]

@@ -37,15 +37,12 @@ class JobStore(Protocol):
         """Move to `to_state` only if currently in one of `from_states`; None if it was not."""
 
     async def unfinished(self) -> Sequence[JobRecord]:
-        """Every record not in a terminal state, oldest first."""
+        """Every record the engine still works on (`ACTIVE_STATES`), oldest first."""
 
     async def for_user(
         self, user_id: int, *, states: Iterable[JobState] | None = None, limit: int = 25, offset: int = 0
     ) -> Sequence[JobRecord]:
         """A user's records, newest first."""
-
-    async def count_active(self, user_id: int) -> int:
-        """How many of a user's records are not terminal."""
 
     async def scenario_job_ids_since(self, since: Any) -> set[str]:
         """Scenario job ids already claimed by records touched at or after `since` (a superset is harmless)."""

@@ -4,26 +4,34 @@ Exactly once: editing the interaction's original response is idempotent (a repea
 with the same content), a channel or DM message carries a nonce derived from the job id with
 `enforce_nonce`, so Discord returns the first message instead of posting twice, and a resumed delivery
 first looks at the original response to see whether the result is already there.
+
+Every Discord error on every path goes through one classifier (`classify`) and ends one of three ways:
+the next place is tried (the token or the channel is unusable), the post is retried by the engine (Discord
+or the network failed), or the result is undelivered and the requester is told to use `/show`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 
+import aiohttp
 import discord
 
+from bot.clock import utcnow
 from bot.images import ImageTooLargeError
-from bot.jobs.delivery import Delivered, DeliveryError, OutputImage
-from bot.jobs.models import JobRecord, utcnow
+from bot.jobs import texts
+from bot.jobs.delivery import Delivered, DeliveryError, OutputImage, Reply
+from bot.jobs.models import JobRecord
 from bot.posting._render import RenderedResult, render_result
+from bot.posting.buttons import result_view
 
 log = logging.getLogger(__name__)
 
-ViewFactory = Callable[[JobRecord, Sequence[OutputImage]], discord.ui.View | None]
 TOKEN_MARGIN_SECONDS = 90.0
 # Within this long of the token's end, progress says where the result will come instead.
 TOKEN_NOTICE_SECONDS = 300.0
@@ -37,6 +45,80 @@ ORIGINAL: int = "@original"  # type: ignore[assignment]
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 TOO_LARGE = 40005
 INVALID_TOKEN = 50027
+NOWHERE = "the interaction expired, and the bot may not post in that channel or send you a DM"
+TOO_LARGE_TEXT = "Discord refused the images as too large, even after shrinking them"
+
+
+class Verdict(Enum):
+    """What a Discord error means for a delivery."""
+
+    UNUSABLE = "try the next place"  # an expired token, a channel the bot cannot see or post in, closed DMs
+    TOO_LARGE = "shrink the files"
+    RETRY = "try again later"  # Discord's 5xx, a rate limit discord.py gave up on, the network
+    REFUSED = "undelivered"  # any other 4xx: the same message would be refused again
+
+
+def classify(exc: BaseException) -> Verdict | None:
+    """The one reading of a Discord error; None for an error that is not Discord's (a bug: let it rise)."""
+    if isinstance(exc, discord.HTTPException):
+        if exc.status == 413 or exc.code == TOO_LARGE:
+            return Verdict.TOO_LARGE
+        if exc.status in (401, 403, 404) or exc.code == INVALID_TOKEN:
+            return Verdict.UNUSABLE
+        if exc.status >= 500 or exc.status == 429:
+            return Verdict.RETRY
+        return Verdict.REFUSED
+    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+        return Verdict.RETRY
+    return None
+
+
+class _Unusable(Exception):
+    """This place cannot take the message; the next one may."""
+
+
+Post = Callable[[int], Awaitable[tuple[discord.Message, list[str]]]]
+
+
+async def _attempt(post: Post, limit: int) -> tuple[discord.Message, list[str]]:
+    """Post, shrinking the files once if Discord says they are too large; classify every failure."""
+    for this_limit in (limit, limit // 2):
+        try:
+            return await post(this_limit)
+        except ImageTooLargeError as exc:
+            raise DeliveryError(f"the images cannot be made small enough for Discord ({exc})") from exc
+        except Exception as exc:
+            verdict = classify(exc)
+            if verdict is None:
+                raise
+            if verdict is Verdict.TOO_LARGE and this_limit == limit:
+                log.warning("Discord refused an upload as too large at limit %d; retrying smaller", limit)
+                continue
+            if verdict is Verdict.UNUSABLE:
+                raise _Unusable(str(exc)) from exc
+            if verdict is Verdict.RETRY:
+                raise DeliveryError(f"Discord failed ({_describe(exc)})", retryable=True) from exc
+            if verdict is Verdict.TOO_LARGE:
+                raise DeliveryError(TOO_LARGE_TEXT) from exc
+            raise DeliveryError(f"Discord refused the message ({_describe(exc)})") from exc
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class _Outgoing:
+    """One message, as each place needs it: the interaction's own message is edited in place, a channel
+    message or a DM mentions the requester (only them)."""
+
+    content: str
+    mention: str = ""
+    embed: discord.Embed | None = None
+    files: list[discord.File] = field(default_factory=list)
+    view: discord.ui.View | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+Compose = Callable[[int], Awaitable[_Outgoing]]
+"""Builds the message for an upload limit (files are single-use: a fresh set for every attempt)."""
 
 
 class DiscordDelivery:
@@ -46,16 +128,14 @@ class DiscordDelivery:
         self,
         client: discord.Client,
         *,
-        view_factory: ViewFactory | None = None,
         now: Callable[[], datetime] = utcnow,
         token_margin: float = TOKEN_MARGIN_SECONDS,
     ) -> None:
         self.client = client
-        self.view_factory = view_factory
         self._now = now
         self._token_margin = token_margin
 
-    # -- the interaction's own message ---------------------------------------------------------------
+    # -- progress and failure notices ----------------------------------------------------------------
     def _webhook(self, job: JobRecord) -> discord.Webhook | None:
         if not (job.application_id and job.token_valid(self._now(), self._token_margin)):
             return None
@@ -71,119 +151,129 @@ class DiscordDelivery:
             text += TOKEN_NOTICE
         try:
             await webhook.edit_message(ORIGINAL, content=text)
-        except discord.HTTPException as exc:
+        except Exception as exc:
+            if classify(exc) is None:
+                raise
             log.debug("Progress edit for job %s failed: %s", job.id, exc)
 
     async def report_failure(self, job: JobRecord, text: str) -> None:
         content = f"❌ {text}\n-# Job `{job.id}`"
-        webhook = self._webhook(job)
+
+        async def compose(_limit: int) -> _Outgoing:
+            return _Outgoing(content, mention=f"<@{job.user_id}> ")
+
         try:
-            if webhook is not None:
-                await webhook.edit_message(ORIGINAL, content=content, embeds=[], view=None)
-                return
-            await self._post_elsewhere(job, content=f"<@{job.user_id}> {content}", nonce=f"{job.id}:fail")
-        except (discord.HTTPException, DeliveryError) as exc:
-            log.warning("Could not tell the requester of job %s that it failed: %s", job.id, exc)
+            await self._first_place(job, compose, nonce=f"{job.id}:fail")
+        except DeliveryError as exc:
+            log.warning("Could not tell the requester of job %s that it ended: %s", job.id, exc)
 
     # -- results -------------------------------------------------------------------------------------
-    async def deliver(self, job: JobRecord, images: Sequence[OutputImage], *, resumed: bool) -> Delivered:
-        webhook = self._webhook(job)
-        if webhook is not None:
-            try:
-                return await self._deliver_to_interaction(webhook, job, images, resumed=resumed)
-            except discord.HTTPException as exc:
-                if exc.status == 401 or exc.code == INVALID_TOKEN or exc.status == 404:
-                    log.info("Job %s: interaction response unusable (%s); posting elsewhere", job.id, exc)
-                elif exc.status >= 500:
-                    raise DeliveryError(f"Discord failed ({exc.status})", retryable=True) from exc
-                else:
-                    raise DeliveryError(_explain(exc)) from exc
-        return await self._deliver_elsewhere(job, images)
-
-    async def _deliver_to_interaction(
-        self, webhook: discord.Webhook, job: JobRecord, images: Sequence[OutputImage], *, resumed: bool
+    async def deliver(
+        self, job: JobRecord, images: Sequence[OutputImage], *, resumed: bool, reply: Reply | None = None
     ) -> Delivered:
-        message_id = ORIGINAL
-        if resumed:
-            existing = await webhook.fetch_message(message_id)
-            if existing.attachments and _is_result_of(existing, job):
-                log.info("Job %s was already delivered before the restart", job.id)
-                return Delivered([existing.id], "interaction")
-        limit = job.filesize_limit or DEFAULT_UPLOAD_LIMIT
+        if reply is not None:
+            return await self._repost(job, images, reply)
+        if resumed and (already := await self._already_delivered(job)) is not None:
+            return already
 
-        async def post(limit: int) -> tuple[discord.Message, list[str]]:
+        async def compose(limit: int) -> _Outgoing:
             rendered = await _render(job, images, limit)
-            message = await webhook.edit_message(
-                message_id,
-                content="",
-                embed=rendered.embed,
-                attachments=rendered.files,
-                view=self._view(job, images),
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-            return message, rendered.notes
+            return _Outgoing(
+                "", f"<@{job.user_id}> here is your result.", rendered.embed, rendered.files,
+                result_view(job, images), rendered.notes,
+            )  # fmt: skip
 
-        message, notes = await _with_shrink_retry(post, limit)
-        return Delivered([message.id], "interaction", note="; ".join(notes) or None)
-
-    async def _deliver_elsewhere(self, job: JobRecord, images: Sequence[OutputImage]) -> Delivered:
-        limit = DEFAULT_UPLOAD_LIMIT
-        if job.bot_in_guild and job.guild_id is not None:
-            guild = self.client.get_guild(job.guild_id)
-            limit = guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
-
-        async def post(limit: int) -> tuple[discord.Message, list[str]]:
-            rendered = await _render(job, images, limit)
-            message = await self._post_elsewhere(
-                job,
-                content=f"<@{job.user_id}> here is your result.",
-                embed=rendered.embed,
-                files=rendered.files,
-                view=self._view(job, images),
-                nonce=f"{job.id}:result",
-            )
-            return message, rendered.notes
-
-        message, notes = await _with_shrink_retry(post, limit)
-        via = "dm" if isinstance(message.channel, discord.DMChannel) else "channel"
+        message, via, notes = await self._first_place(job, compose, nonce=f"{job.id}:result")
         return Delivered([message.id], via, note="; ".join(notes) or None)
 
-    async def _post_elsewhere(self, job: JobRecord, **kwargs: object) -> discord.Message:
-        """A channel message mentioning only the requester; if the bot cannot post there, a DM."""
-        kwargs["allowed_mentions"] = discord.AllowedMentions(
-            users=[discord.Object(job.user_id)], everyone=False, roles=False
-        )
-        files = kwargs.get("files")
-        # A discord.File is single-use: a refused channel send leaves it read to the end, and the DM would
-        # upload empty files. Keep the bytes to build fresh files for the DM.
-        blobs = [(f.fp.getvalue(), f.filename, f.description) for f in files] if isinstance(files, list) else None
-        if job.bot_in_guild and job.guild_id is not None and job.channel_id is not None:
-            try:
-                channel = self.client.get_channel(job.channel_id) or await self.client.fetch_channel(job.channel_id)
-                return await channel.send(**kwargs)  # type: ignore[union-attr,arg-type]
-            except (discord.Forbidden, discord.NotFound) as exc:
-                log.info("Job %s: cannot post in channel %s (%s); trying a DM", job.id, job.channel_id, exc)
-            except discord.HTTPException as exc:
-                if exc.status == 413 or exc.code == TOO_LARGE or exc.status < 500:
-                    raise
-                raise DeliveryError(f"Discord failed ({exc.status})", retryable=True) from exc
-        if blobs is not None:
-            kwargs["files"] = [discord.File(io.BytesIO(data), name, description=text) for data, name, text in blobs]
-        try:
-            user = self.client.get_user(job.user_id) or await self.client.fetch_user(job.user_id)
-            return await user.send(**kwargs)  # type: ignore[arg-type]
-        except discord.Forbidden as exc:
-            raise DeliveryError(
-                "the interaction expired, and the bot may not post in that channel or send you a DM"
-            ) from exc
-        except discord.HTTPException as exc:
-            if exc.status == 413 or exc.code == TOO_LARGE:
-                raise
-            raise DeliveryError(f"Discord failed ({exc.status})", retryable=exc.status >= 500) from exc
+    async def _repost(self, job: JobRecord, images: Sequence[OutputImage], reply: Reply) -> Delivered:
+        webhook = discord.Webhook.partial(reply.application_id, reply.token, client=self.client)
 
-    def _view(self, job: JobRecord, images: Sequence[OutputImage]) -> discord.ui.View:
-        view = self.view_factory(job, images) if self.view_factory else None
-        return view if view is not None else discord.utils.MISSING
+        async def post(limit: int) -> tuple[discord.Message, list[str]]:
+            rendered = await _render(job, images, limit)
+            out = _Outgoing(texts.REPOSTED.format(job_id=job.id), "", rendered.embed, rendered.files,
+                            result_view(job, images), rendered.notes)  # fmt: skip
+            return await _edit(webhook, out), out.notes
+
+        try:
+            message, notes = await _attempt(post, reply.filesize_limit)
+        except _Unusable as exc:
+            raise DeliveryError(f"Discord no longer accepts this reply ({exc})") from exc
+        return Delivered([message.id], "show", note="; ".join(notes) or None)
+
+    async def _already_delivered(self, job: JobRecord) -> Delivered | None:
+        """After a restart: the result may be on the interaction's message already (posted, not recorded)."""
+        webhook = self._webhook(job)
+        if webhook is None:
+            return None
+        try:
+            existing = await webhook.fetch_message(ORIGINAL)
+        except Exception as exc:
+            if classify(exc) is None:
+                raise
+            return None  # the post that follows meets the same error, and classifies it
+        if existing.attachments and _is_result_of(existing, job):
+            log.info("Job %s was already delivered before the restart", job.id)
+            return Delivered([existing.id], "interaction")
+        return None
+
+    # -- places --------------------------------------------------------------------------------------
+    async def _first_place(
+        self, job: JobRecord, compose: Compose, *, nonce: str
+    ) -> tuple[discord.Message, str, list[str]]:
+        """The interaction's message while its token lives, else the channel, else a DM: the first that can."""
+        webhook = self._webhook(job)
+        places: list[tuple[str, int]] = []
+        if webhook is not None:
+            places.append(("interaction", job.filesize_limit or DEFAULT_UPLOAD_LIMIT))
+        if job.bot_in_guild and job.guild_id is not None and job.channel_id is not None:
+            guild = self.client.get_guild(job.guild_id)
+            places.append(("channel", guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT))
+        places.append(("dm", DEFAULT_UPLOAD_LIMIT))
+        for place, limit in places:
+
+            async def post(limit: int, place: str = place) -> tuple[discord.Message, list[str]]:
+                out = await compose(limit)
+                if place == "interaction":
+                    assert webhook is not None
+                    return await _edit(webhook, out), out.notes
+                return await self._send(job, place, out, nonce), out.notes
+
+            try:
+                message, notes = await _attempt(post, limit)
+            except _Unusable as exc:
+                log.info("Job %s: cannot post via %s (%s); trying the next place", job.id, place, exc)
+                continue
+            return message, place, notes
+        raise DeliveryError(NOWHERE)
+
+    async def _send(self, job: JobRecord, place: str, out: _Outgoing, nonce: str) -> discord.Message:
+        """A new message in the job's channel or in the requester's DMs, de-duplicated by its nonce."""
+        if place == "channel":
+            assert job.channel_id is not None
+            target = self.client.get_channel(job.channel_id) or await self.client.fetch_channel(job.channel_id)
+        else:
+            target = self.client.get_user(job.user_id) or await self.client.fetch_user(job.user_id)
+        return await target.send(  # type: ignore[union-attr]
+            content=(out.mention + out.content).strip() or None,
+            embed=out.embed,
+            files=out.files or discord.utils.MISSING,
+            view=out.view or discord.utils.MISSING,
+            nonce=nonce,
+            allowed_mentions=discord.AllowedMentions(users=[discord.Object(job.user_id)], everyone=False, roles=False),
+        )
+
+
+async def _edit(webhook: discord.Webhook, out: _Outgoing) -> discord.Message:
+    """Replace the interaction's own message (idempotent: a repeat leaves the same message)."""
+    return await webhook.edit_message(
+        ORIGINAL,
+        content=out.content,
+        embeds=[out.embed] if out.embed is not None else [],
+        attachments=out.files,
+        view=out.view,
+        allowed_mentions=discord.AllowedMentions.none(),
+    )
 
 
 async def _render(job: JobRecord, images: Sequence[OutputImage], limit: int) -> RenderedResult:
@@ -194,30 +284,11 @@ async def _render(job: JobRecord, images: Sequence[OutputImage], limit: int) -> 
     return await asyncio.to_thread(render_result, job, images, limit=limit)
 
 
-async def _with_shrink_retry(post, limit: int):
-    """Post; if Discord refuses a file as too large, fit the files under half the limit and try once more."""
-    too_large = "Discord refused the images as too large, even after shrinking them"
-    try:
-        return await post(limit)
-    except ImageTooLargeError as exc:
-        raise DeliveryError(f"the images cannot be made small enough for Discord ({exc})") from exc
-    except discord.HTTPException as exc:
-        if not (exc.status == 413 or exc.code == TOO_LARGE):
-            raise
-        log.warning("Discord refused an upload as too large at limit %d; retrying smaller", limit)
-    try:
-        return await post(limit // 2)
-    except ImageTooLargeError as exc:
-        raise DeliveryError(too_large) from exc
-    except discord.HTTPException as exc:
-        if exc.status == 413 or exc.code == TOO_LARGE:
-            raise DeliveryError(too_large) from exc
-        raise
-
-
 def _is_result_of(message: discord.Message, job: JobRecord) -> bool:
     return any(embed.footer and job.id in (embed.footer.text or "") for embed in message.embeds)
 
 
-def _explain(exc: discord.HTTPException) -> str:
-    return f"Discord refused the message ({exc.status}: {exc.text or 'no details'})"
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, discord.HTTPException):
+        return f"{exc.status}: {exc.text or 'no details'}"
+    return str(exc) or type(exc).__name__

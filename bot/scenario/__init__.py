@@ -1,17 +1,20 @@
 """The Scenario API client: typed models and inputs, a small error tree, safe retries and a job poller.
 
     client = ScenarioClient(session, api_key, api_secret)
-    result = await client.run_model(IDEOGRAM_V4, IdeogramV4Input(prompt="a neon sign").to_body())
+    result = await client.submit_generate(IDEOGRAM_V4, IdeogramV4Input(prompt="a neon sign").to_body())
     job = await client.wait_for_job(result.job.job_id, on_update=show_progress)
     assets = await client.get_assets(job.asset_ids)
 
-See `_client.py` for which requests are retried and `_submit.py` for the rules that keep a paid
-generation from being submitted twice.
+See `_client.py` for which requests are retried. The client is transport only for the paid
+`POST /generate`: one attempt per `submit_generate`; `submission_failure` says what a failure means and
+`find_submitted_job` looks for a job whose answer was lost, and the caller decides whether to send again.
 """
 
 from __future__ import annotations
 
+from bot.images import ImageTooLargeError  # raised by `upload_image`; one class with the image code's
 from bot.scenario._client import DEFAULT_BASE_URL, ScenarioClient
+from bot.scenario._http import read_capped
 from bot.scenario.errors import (
     MAX_UPLOAD_BYTES,
     APIConnectionError,
@@ -22,7 +25,6 @@ from bot.scenario.errors import (
     AuthenticationError,
     BadRequestError,
     DownloadTooLargeError,
-    ImageTooLargeError,
     InputError,
     JobCanceledError,
     JobFailedError,
@@ -32,7 +34,8 @@ from bot.scenario.errors import (
     PlanLimitError,
     ScenarioError,
     ServerError,
-    SubmitUncertainError,
+    SubmitFailure,
+    submission_failure,
 )
 from bot.scenario.inputs import (
     ACCELERATIONS,
@@ -112,6 +115,8 @@ __all__ = [
     "ScenarioError",
     "ServerError",
     "StatusChange",
-    "SubmitUncertainError",
+    "SubmitFailure",
     "poll_job",
+    "read_capped",
+    "submission_failure",
 ]

@@ -1,11 +1,13 @@
 """The Scenario API client: jobs, assets and downloads over one shared aiohttp session.
 
-Which requests are retried (see `_http.retrying` for the delays):
+Which requests are retried (see `_http.retrying`, `errors.is_retryable` and `bot.retry.RetryPolicy`):
 - GET /jobs/{id}, GET /jobs, GET /assets/{id}, POST /assets/get-bulk and CDN downloads are idempotent and
-  retried on connection errors, timeouts, 408/409/429/5xx and unreadable bodies, up to `max_retries`.
+  retried on connection errors, timeouts, 408/409/429/5xx and unreadable bodies, up to `retry.max_retries`.
 - POST /assets (upload) is retried the same way: a duplicate upload only wastes a little storage, it costs
   no creative units, and the bot uses only the id it gets back.
-- POST /generate (paid, no idempotency key) is never retried blindly; see `_submit.py` for its rules.
+- POST /generate (paid, no idempotency key) is sent exactly once per `submit_generate` call and never
+  retried here. Its caller owns the policy: `errors.submission_failure` says whether a failure may have
+  created a job, and `find_submitted_job` looks for it.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from urllib.parse import quote
 import aiohttp
 from pydantic import BaseModel, ValidationError
 
-from bot.scenario import _http, _submit
+from bot.images import ImageTooLargeError
+from bot.retry import RetryPolicy
+from bot.scenario import _http, _lookup
 from bot.scenario.errors import (
     MAX_UPLOAD_BYTES,
     APIResponseValidationError,
     APIStatusError,
-    ImageTooLargeError,
     JobCanceledError,
     JobFailedError,
     NotFoundError,
@@ -41,12 +44,10 @@ __all__ = ["DEFAULT_BASE_URL", "ScenarioClient"]
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.cloud.scenario.com/v1"
+DEFAULT_RETRY = RetryPolicy()
+"""Two retries of an idempotent request, after about 0.5 s and 1 s (or what `Retry-After` asks)."""
 BULK_CHUNK = 200
 _FALLBACK_CONCURRENCY = 8
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -68,6 +69,10 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {error['msg']}" if where else error["msg"]
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB ({size:,} bytes)"
+
+
 class ScenarioClient:
     """Async client for the parts of Scenario's REST API the bot uses. Never logs or shows credentials."""
 
@@ -78,21 +83,19 @@ class ScenarioClient:
         api_secret: str,
         base_url: str = DEFAULT_BASE_URL,
         *,
-        max_retries: int = 2,
+        retry: RetryPolicy = DEFAULT_RETRY,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         request_timeout: float = 60.0,
-        now: Callable[[], datetime] = _utcnow,
     ) -> None:
         self._session = session
         token = base64.b64encode(f"{api_key}:{api_secret}".encode()).decode("ascii")
         self.__authorization = f"Basic {token}"
         self.base_url = base_url.rstrip("/")
-        self.max_retries = max_retries
+        self.retry = retry
         self.request_timeout = request_timeout
         self._sleep = sleep
         self._clock = clock
-        self._now = now
 
     def __repr__(self) -> str:
         return f"ScenarioClient(base_url={self.base_url!r}, credentials=<hidden>)"
@@ -116,29 +119,32 @@ class ScenarioClient:
         return await _http.retrying(
             lambda: self._send(method, path, params=params, body=body),
             what=f"{method} {path}",
-            max_retries=self.max_retries,
+            policy=self.retry,
             sleep=self._sleep,
         )
 
     # -- generation -----------------------------------------------------------------------------------
 
-    async def run_model(
-        self, model_id: str, body: Mapping[str, Any], *, exclude_job_ids: Collection[str] = ()
-    ) -> GenerateResult:
-        """Start a (paid) generation. Never resent blindly: see `_submit.py` for how a lost answer is handled."""
-        return await _submit.run_model(self, model_id, dict(body), exclude_job_ids=exclude_job_ids)
+    async def submit_generate(self, model_id: str, body: Mapping[str, Any]) -> GenerateResult:
+        """Start a (paid) generation: exactly one `POST /generate/custom/{model}`, never retried.
 
-    async def _post_generate(self, model_id: str, body: Mapping[str, Any]) -> GenerateResult:
+        Every failure is raised as what it is: an `APIStatusError` subclass (`PlanLimitError` for 429),
+        `APIConnectionError` (`request_sent` False when the request provably never left), or
+        `APIResponseError`/`APIResponseValidationError` for a 2xx that cannot be read. Pass it to
+        `submission_failure` to learn whether a job may have been created.
+        """
         path = f"/generate/custom/{quote(model_id, safe='')}"
         response = await self._send("POST", path, body=dict(body))
         try:
-            return GenerateResult.model_validate(response.data)
+            result = GenerateResult.model_validate(response.data)
         except ValidationError as exc:
             raise APIResponseValidationError(
                 f"Scenario's answer to POST {path} was not understood: {_first_error(exc)}",
                 status=response.status,
                 request_id=response.request_id,
             ) from None
+        log.info("Started %s job %s (cost %s CU)", model_id, result.job.job_id, result.creative_units_cost)
+        return result
 
     async def find_submitted_job(
         self,
@@ -148,10 +154,11 @@ class ScenarioClient:
         since: datetime,
         exclude_job_ids: Collection[str] = (),
     ) -> Job | None:
-        """The earliest job created since `since` (less a clock skew) whose input matches `body`."""
-        return await _submit.find_submitted_job(
-            self, model_id, dict(body), since=since, exclude_job_ids=exclude_job_ids
-        )
+        """The earliest job created since `since` (less a clock skew) whose input matches `body`.
+
+        For a `submit_generate` whose answer was lost; jobs in `exclude_job_ids` (already claimed) are skipped.
+        """
+        return await _lookup.find_submitted_job(self, model_id, body, since=since, exclude_job_ids=exclude_job_ids)
 
     # -- jobs -----------------------------------------------------------------------------------------
 
@@ -235,7 +242,12 @@ class ScenarioClient:
     async def upload_image(self, data: bytes, *, name: str, mime_type: str = "image/png") -> str:
         """Upload an image as a new asset and return its id. Refuses (sending nothing) over 6 MB."""
         if len(data) > MAX_UPLOAD_BYTES:
-            raise ImageTooLargeError(len(data), MAX_UPLOAD_BYTES)
+            raise ImageTooLargeError(
+                f"The image is {_megabytes(len(data))}; Scenario accepts uploads of at most "
+                f"{_megabytes(MAX_UPLOAD_BYTES)}.",
+                size=len(data),
+                limit=MAX_UPLOAD_BYTES,
+            )
         image = f"data:{mime_type};base64,{base64.b64encode(data).decode('ascii')}"
         response = await self._request("POST", "/assets", body={"name": name, "image": image})
         asset = response.data.get("asset") if isinstance(response.data, dict) else None
@@ -304,6 +316,6 @@ class ScenarioClient:
                 self._session, url, asset_id=asset_id, max_bytes=max_bytes, timeout=self.request_timeout
             ),
             what=f"download of asset {asset_id}",
-            max_retries=self.max_retries,
+            policy=self.retry,
             sleep=self._sleep,
         )

@@ -1,10 +1,10 @@
 """One HTTP attempt to Scenario (or its CDN), turned into data or a typed error, and the retry loop.
 
-Retries follow openai-python's `_base_client.py`: only requests marked safe are retried, on connection
-errors, timeouts, 408/409/429/5xx and unreadable bodies (unless `x-should-retry` says otherwise), up to
-`max_retries` times, waiting `Retry-After`/`retry-after-ms` when it is between 0 and 60 s, else
-min(0.5 * 2**n, 8) * (1 - 0.25 * random()) seconds. Errors never carry request headers: aiohttp's own
-exceptions (which can hold the Authorization header in `request_info`) are described in text and dropped.
+Retries follow openai-python's `_base_client.py`: only requests marked safe are retried, when
+`errors.is_retryable` says so (connection errors, timeouts, 408/409/429/5xx, unreadable bodies, unless
+`x-should-retry` says otherwise), up to `policy.max_retries` times, waiting `policy.delay` (which honours
+`Retry-After`/`retry-after-ms`). Errors never carry request headers: aiohttp's own exceptions (which can
+hold the Authorization header in `request_info`) are described in text and dropped.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,25 +21,25 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from bot.retry import RetryPolicy
 from bot.scenario.errors import (
     APIConnectionError,
     APIResponseError,
-    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     DownloadTooLargeError,
     ScenarioError,
+    is_retryable,
     make_status_error,
 )
 from bot.scenario.models import ErrorBody
 
 __all__ = [
     "Response",
-    "backoff_delay",
     "describe_failure",
     "fetch_bytes",
-    "is_retryable",
     "parse_retry_after",
+    "read_capped",
     "retrying",
     "send_json",
 ]
@@ -50,8 +49,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _CHUNK_BYTES = 64 * 1024
-INITIAL_RETRY_DELAY = 0.5
-MAX_RETRY_DELAY = 8.0
 _REQUEST_ID_HEADERS = ("x-request-id", "x-amzn-requestid", "x-amzn-request-id", "request-id", "x-amz-cf-id")
 
 
@@ -88,41 +85,22 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
         return None if parsed is None else float(email.utils.mktime_tz(parsed) - time.time())
 
 
-def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
-    """The wait before retry number `attempt + 1` (0-based `attempt`)."""
-    if retry_after is not None and 0 < retry_after <= 60:
-        return retry_after
-    delay = min(INITIAL_RETRY_DELAY * 2.0 ** min(attempt, 100), MAX_RETRY_DELAY)
-    return max(delay * (1 - 0.25 * random.random()), 0.0)
-
-
-def is_retryable(exc: ScenarioError) -> bool:
-    """Whether an idempotent request that failed this way is worth sending again."""
-    if isinstance(exc, APIStatusError):
-        if exc.should_retry is not None:
-            return exc.should_retry
-        return exc.status in (408, 409, 429) or exc.status >= 500
-    if isinstance(exc, APIResponseError):
-        return not isinstance(exc, APIResponseValidationError)
-    return isinstance(exc, APIConnectionError)
-
-
 async def retrying(
     attempt: Callable[[], Awaitable[T]],
     *,
     what: str,
-    max_retries: int,
+    policy: RetryPolicy,
     sleep: Callable[[float], Awaitable[None]],
 ) -> T:
-    """Run `attempt`, retrying retryable `ScenarioError`s up to `max_retries` times with backoff."""
-    for number in range(max_retries + 1):
+    """Run `attempt`, retrying what `is_retryable` allows up to `policy.max_retries` times with backoff."""
+    for number in range(policy.max_retries + 1):
         try:
             return await attempt()
         except ScenarioError as exc:
-            if number >= max_retries or not is_retryable(exc):
+            if number >= policy.max_retries or not is_retryable(exc):
                 raise
-            delay = backoff_delay(number, getattr(exc, "retry_after", None))
-            log.info("%s failed (%s); retry %d of %d in %.2f s", what, exc, number + 1, max_retries, delay)
+            delay = policy.delay(number, getattr(exc, "retry_after", None))
+            log.info("%s failed (%s); retry %d of %d in %.2f s", what, exc, number + 1, policy.max_retries, delay)
             await sleep(delay)
     raise AssertionError("unreachable")
 
@@ -228,6 +206,23 @@ async def send_json(
     return Response(status, decode_json(raw, status=status, request_id=request_id, what=f"{method} {path}"), request_id)
 
 
+async def read_capped(response: aiohttp.ClientResponse, max_bytes: int, *, asset_id: str | None = None) -> bytes:
+    """The response's body, refused as soon as it (or its declared length) is over `max_bytes`.
+
+    Raises `DownloadTooLargeError` without reading further; used for CDN files and Discord attachments.
+    """
+    if response.content_length is not None and response.content_length > max_bytes:
+        raise DownloadTooLargeError(response.content_length, max_bytes, asset_id=asset_id, declared=True)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(_CHUNK_BYTES):
+        size += len(chunk)
+        if size > max_bytes:
+            raise DownloadTooLargeError(size, max_bytes, asset_id=asset_id)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def fetch_bytes(
     session: aiohttp.ClientSession, url: str, *, asset_id: str, max_bytes: int, timeout: float
 ) -> bytes:
@@ -242,16 +237,7 @@ async def fetch_bytes(
             if resp.status >= 400:
                 raw = await resp.content.read(4096)
                 raise error_from_response(resp.status, raw, resp.headers, method="GET", path=where)
-            if resp.content_length is not None and resp.content_length > max_bytes:
-                raise DownloadTooLargeError(resp.content_length, max_bytes, asset_id=asset_id)
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in resp.content.iter_chunked(_CHUNK_BYTES):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise DownloadTooLargeError(size, max_bytes, asset_id=asset_id)
-                chunks.append(chunk)
-            return b"".join(chunks)
+            return await read_capped(resp, max_bytes, asset_id=asset_id)
     except (aiohttp.ClientError, TimeoutError) as exc:
         failure = exc
     error = describe_failure(failure, timeout=timeout)

@@ -4,12 +4,15 @@ Modelled on openai-python's `_exceptions.py`: a status error carries the HTTP st
 its error `name`, the request id and the `details`; one subclass per status the bot treats differently.
 No error ever holds a request header, the API key or the secret: messages are built from the response body
 and the method and path only.
+
+Two functions say what a failure means: `is_retryable` (is an idempotent request worth sending again?) and
+`submission_failure` (could a failed paid `POST /generate` have created a job?).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,7 +28,6 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "DownloadTooLargeError",
-    "ImageTooLargeError",
     "InputError",
     "JobCanceledError",
     "JobFailedError",
@@ -35,16 +37,14 @@ __all__ = [
     "PlanLimitError",
     "ScenarioError",
     "ServerError",
-    "SubmitUncertainError",
+    "SubmitFailure",
+    "is_retryable",
     "make_status_error",
+    "submission_failure",
 ]
 
 MAX_UPLOAD_BYTES = 6_000_000
 """The largest image POST /assets takes: Scenario documents "under 6 MB"; decimal megabytes, the stricter reading."""
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB ({size:,} bytes)"
 
 
 class ScenarioError(Exception):
@@ -224,39 +224,63 @@ class JobTimeoutError(ScenarioError):
         super().__init__(f"Scenario job {job_id or '?'} did not finish within {timeout:g} s{status}.")
 
 
-class SubmitUncertainError(ScenarioError):
-    """A generate request may have reached Scenario, and its job could not be found.
+class DownloadTooLargeError(ScenarioError):
+    """A download went past the caller's byte cap and was abandoned.
 
-    The request was not sent again, so as not to pay twice. `since` is when it was sent: pass it to
-    `ScenarioClient.find_submitted_job` later to look again.
+    `size` is the length the server declared when `declared` is true, else how much had arrived (at least).
     """
 
-    def __init__(self, model_id: str, since: datetime, cause: str) -> None:
-        self.model_id = model_id
-        self.since = since
-        self.cause = cause
-        super().__init__(
-            f"The generation request for {model_id} may have reached Scenario ({cause}), but no matching "
-            "job could be found. It was not sent again, to avoid paying twice; check the Scenario jobs list "
-            "before retrying."
-        )
-
-
-class ImageTooLargeError(ScenarioError):
-    """An image is over Scenario's upload limit; nothing was sent."""
-
-    def __init__(self, size: int, limit: int = MAX_UPLOAD_BYTES) -> None:
-        self.size = size
-        self.limit = limit
-        super().__init__(f"The image is {_megabytes(size)}; Scenario accepts uploads of at most {_megabytes(limit)}.")
-
-
-class DownloadTooLargeError(ScenarioError):
-    """A download went past the caller's byte cap and was abandoned."""
-
-    def __init__(self, size: int, limit: int, *, asset_id: str | None = None) -> None:
+    def __init__(self, size: int, limit: int, *, asset_id: str | None = None, declared: bool = False) -> None:
         self.size = size
         self.limit = limit
         self.asset_id = asset_id
+        self.declared = declared
         what = f"Asset {asset_id}" if asset_id else "The download"
-        super().__init__(f"{what} is larger than the {limit:,}-byte limit (at least {size:,} bytes).")
+        amount = f"{size:,} bytes" if declared else f"at least {size:,} bytes"
+        super().__init__(f"{what} is larger than the {limit:,}-byte limit ({amount}).")
+
+
+# -- what a failure means -------------------------------------------------------------------------------
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether an idempotent request that failed this way is worth sending again.
+
+    Yes for connection errors and timeouts, 408/409/429/5xx and unreadable 2xx bodies; no for other
+    4xx, for a body of the wrong shape and for anything that is not a `ScenarioError`. A server's
+    `x-should-retry` header overrides the status. The client's retry loop and the job poller both use it.
+    """
+    if isinstance(exc, APIStatusError):
+        if exc.should_retry is not None:
+            return exc.should_retry
+        return exc.status in (408, 409, 429) or exc.status >= 500
+    if isinstance(exc, APIResponseError):
+        return not isinstance(exc, APIResponseValidationError)
+    return isinstance(exc, APIConnectionError)
+
+
+class SubmitFailure(StrEnum):
+    """What a failed `POST /generate` says about whether Scenario created (and will bill) a job."""
+
+    REFUSED = "refused"
+    """A 4xx (429 included): Scenario refused the request and created nothing."""
+    NOT_SENT = "not_sent"
+    """The request provably never left this machine (e.g. connection refused): safe to send again."""
+    HANDLED = "handled"
+    """A 5xx (not 504) carrying Scenario's own JSON error: it handled and refused the request, so it most
+    likely created nothing; look once before sending again."""
+    UNKNOWN = "unknown"
+    """The request may have created a job (read timeout, reset after sending, 504, unreadable 2xx)."""
+
+
+def submission_failure(exc: ScenarioError) -> SubmitFailure:
+    """Classify an error raised by `ScenarioClient.submit_generate`."""
+    if isinstance(exc, APIStatusError):
+        if exc.status < 500:
+            return SubmitFailure.REFUSED
+        # A 504 comes from a gateway that gave up waiting: Scenario may still be creating the job.
+        scenario_said_no = isinstance(exc.body, dict) and isinstance(exc.body.get("reason"), str)
+        return SubmitFailure.HANDLED if exc.status != 504 and scenario_said_no else SubmitFailure.UNKNOWN
+    if isinstance(exc, APIConnectionError) and not exc.request_sent:
+        return SubmitFailure.NOT_SENT
+    return SubmitFailure.UNKNOWN

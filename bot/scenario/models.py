@@ -194,8 +194,6 @@ class GenerateResult(_APIModel):
     creative_units_cost: float | None = None
     creative_units_discount: float | None = None
     cost_details: dict[str, float] | None = None
-    recovered: bool = False
-    """True when the response was lost and the job was found by `find_submitted_job` (cost unknown)."""
 
 
 class ErrorBody(_APIModel):

@@ -16,17 +16,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 
-from bot.scenario.errors import (
-    APIConnectionError,
-    APIResponseError,
-    APIResponseValidationError,
-    APIStatusError,
-    JobTimeoutError,
-    ScenarioError,
-)
+from bot.scenario.errors import JobTimeoutError, ScenarioError, is_retryable
 from bot.scenario.models import Job
 
-__all__ = ["OnUpdate", "PollSchedule", "is_transient", "poll_job"]
+__all__ = ["OnUpdate", "PollSchedule", "poll_job"]
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +73,6 @@ class PollSchedule:
         return max(due - now, 0.0)
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Whether an error while polling may go away by itself (so polling should go on)."""
-    if isinstance(exc, APIConnectionError):
-        return True
-    if isinstance(exc, APIResponseError):
-        return not isinstance(exc, APIResponseValidationError)
-    if isinstance(exc, APIStatusError):
-        return exc.status in (408, 409, 429) or exc.status >= 500
-    return False
-
-
 async def _notify(on_update: OnUpdate, job: Job) -> None:
     try:
         result = on_update(job)
@@ -114,8 +96,9 @@ async def poll_job(
 ) -> Job:
     """Fetch the job until it is terminal (success, failure or canceled) and return it.
 
-    Every change of status or progress is passed to `on_update`, in order. Transient errors (connection,
-    timeouts, 408/409/429/5xx, unreadable bodies) are logged and polling goes on; other errors propagate.
+    Every change of status or progress is passed to `on_update`, in order. Errors the client would retry
+    (`errors.is_retryable`: connection, timeouts, 408/409/429/5xx, unreadable bodies) are logged and
+    polling goes on; other errors propagate.
     Raises `JobTimeoutError` when `timeout` seconds (measured on `clock`) pass without a terminal status.
     With `wait_first`, the first fetch comes one delay later instead of at once.
     """
@@ -131,7 +114,7 @@ async def poll_job(
         try:
             job = await fetch()
         except ScenarioError as exc:
-            if not is_transient(exc):
+            if not is_retryable(exc):
                 raise
             log.warning("Polling job %s failed, will try again: %s", job_id or "?", exc)
         else:

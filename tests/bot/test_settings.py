@@ -10,10 +10,31 @@ from pathlib import Path
 
 import pytest
 
+from bot.scenario import DEFAULT_BASE_URL
 from bot.settings import Settings, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {"DISCORD_TOKEN": "tok.en.secret-value", "SCENARIO_SDK_API_KEY": "k-123", "SCENARIO_SDK_API_SECRET": "s-456"}
+NAMES = [name.upper() for name in Settings.model_fields]
+
+
+@pytest.fixture
+def environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """A working directory with no `.env`, no setting in the environment but the required ones."""
+    monkeypatch.chdir(tmp_path)
+    for name in NAMES:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in REQUIRED.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def rejected(environ: pytest.MonkeyPatch, name: str, value: str) -> str:
+    """Set one variable, expect load_settings to refuse it, and return the message."""
+    environ.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    return str(caught.value)
 
 
 def example_names() -> list[str]:
@@ -24,7 +45,20 @@ def example_names() -> list[str]:
 def test_env_example_lists_every_setting_once() -> None:
     names = example_names()
     assert len(names) == len(set(names))
-    assert set(names) == {name.upper() for name in Settings.model_fields}
+    assert set(names) == set(NAMES)
+
+
+def test_env_example_copied_as_is_gives_the_defaults(environ: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`cp .env.example .env` plus the three secrets: every value in it is valid and is the default."""
+    for name in REQUIRED:
+        environ.delenv(name)
+    example = (ROOT / ".env.example").read_text()
+    filled = re.sub(r"^(DISCORD_TOKEN|SCENARIO_SDK_API_KEY|SCENARIO_SDK_API_SECRET)=$", r"\1=x", example, flags=re.M)
+    (tmp_path / ".env").write_text(filled)
+    settings = load_settings()
+    for name, field in Settings.model_fields.items():
+        if not field.is_required():
+            assert getattr(settings, name) == field.default, name
 
 
 def test_readme_documents_every_setting() -> None:
@@ -38,7 +72,7 @@ def test_defaults_and_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     for name, value in REQUIRED.items():
         monkeypatch.setenv(name, value)
     settings = load_settings()
-    assert settings.scenario_base_url == "https://api.cloud.scenario.com/v1"
+    assert settings.scenario_base_url == "https://api.cloud.scenario.com/v1" == DEFAULT_BASE_URL
     assert settings.database_url == "sqlite:///data/bot.db"
     assert settings.max_parallel_jobs == 3
     assert settings.dev_guild_id is None
@@ -63,6 +97,132 @@ def test_a_malformed_setting_is_named_without_its_value(monkeypatch: pytest.Monk
         load_settings()
     assert "SCENARIO_BASE_URL" in str(caught.value)
     assert "secret-host" not in str(caught.value)
+
+
+def test_an_empty_variable_counts_as_unset(environ: pytest.MonkeyPatch) -> None:
+    for name in ("SCENARIO_BASE_URL", "DATABASE_URL", "MAX_PARALLEL_JOBS", "LOG_LEVEL", "DEV_GUILD_ID"):
+        environ.setenv(name, "")
+    settings = load_settings()
+    assert settings.scenario_base_url == DEFAULT_BASE_URL
+    assert settings.database_url == "sqlite:///data/bot.db"
+    assert (settings.max_parallel_jobs, settings.log_level, settings.dev_guild_id) == (3, "INFO", None)
+    assert "DISCORD_TOKEN is required but not set" in rejected(environ, "DISCORD_TOKEN", "")
+
+
+@pytest.mark.parametrize(("value", "level"), [("debug", "DEBUG"), ("Warning", "WARNING"), (" error ", "ERROR")])
+def test_log_level_is_upper_cased(environ: pytest.MonkeyPatch, value: str, level: str) -> None:
+    environ.setenv("LOG_LEVEL", value)
+    assert load_settings().log_level == level
+
+
+@pytest.mark.parametrize("value", ["verbose", "TRACE", "critical", "10"])
+def test_an_unknown_log_level_is_a_configuration_error(environ: pytest.MonkeyPatch, value: str) -> None:
+    message = rejected(environ, "LOG_LEVEL", value)
+    assert message.startswith("LOG_LEVEL is invalid: ")
+    assert "DEBUG" in message and "ERROR" in message
+    assert value.lower() not in message.lower()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:///data/bot.db",
+        "sqlite:////var/lib/bot/bot.db",
+        "sqlite:///:memory:",
+        "postgresql://bot:s3cret@db.example:5432/bot",
+        "postgres://bot@localhost/bot",
+        "postgresql:///bot?host=/var/run/postgresql",
+    ],
+)
+def test_database_url_forms_that_are_accepted(environ: pytest.MonkeyPatch, url: str) -> None:
+    environ.setenv("DATABASE_URL", url)
+    assert load_settings().database_url == url
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("mysql://bot:hunter2@db/bot", "hunter2"),
+        ("data/hunter2.db", "hunter2"),
+        ("sqlite:hunter2.db", "hunter2"),
+        ("sqlite://hunter2/bot.db", "hunter2"),
+        ("sqlite:///hunter2.db?mode=ro", "hunter2"),
+        ("sqlite:///hunter2/", "hunter2"),
+        ("sqlite:///", ""),  # nothing secret to leak: the hint itself spells this prefix
+        ("postgresql://bot:hunter2/x@db/bot", "hunter2"),
+        ("postgres://bot@db:hunter2/bot", "hunter2"),
+    ],
+)
+def test_a_malformed_database_url_is_named_without_its_value(
+    environ: pytest.MonkeyPatch, url: str, secret: str
+) -> None:
+    message = rejected(environ, "DATABASE_URL", url)
+    assert message.startswith("DATABASE_URL is invalid: ")
+    assert "Value error" not in message
+    assert not secret or secret not in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["not-a-url", "ftp://host.example", "http:///v1", "https://:443/v1", "http://host.example:port/v1", "http://a b"],
+)
+@pytest.mark.parametrize("name", ["SCENARIO_BASE_URL", "DISCORD_API_BASE_URL"])
+def test_a_base_url_needs_a_scheme_and_a_host(environ: pytest.MonkeyPatch, name: str, url: str) -> None:
+    message = rejected(environ, name, url)
+    assert message.startswith(f"{name} is invalid: ")
+    assert url not in message
+
+
+# One malformed value for every setting (a new setting must add one); each must be refused, by name, with
+# no trace of the value. tests/e2e/test_process.py checks the same through `python -m bot`.
+MALFORMED = {
+    "DISCORD_TOKEN": "",
+    "SCENARIO_SDK_API_KEY": "",
+    "SCENARIO_SDK_API_SECRET": "",
+    "SCENARIO_BASE_URL": "api.cloud.scenario.com/v1",
+    "DISCORD_API_BASE_URL": "ws://proxy.example/api/v10",
+    "DATABASE_URL": "bot.db",
+    "DEV_GUILD_ID": "my-guild",
+    "MAX_PARALLEL_JOBS": "0",
+    "MAX_QUEUED_PER_USER": "1000",
+    "JOB_TIMEOUT_SECONDS": "-15",
+    "SCENARIO_TIMEOUT_SECONDS": "abc",
+    "MAX_ATTACHMENT_MB": "1e999",
+    "LOG_LEVEL": "verbose",
+}
+
+
+def test_every_setting_has_a_malformed_example() -> None:
+    assert set(MALFORMED) == set(NAMES)
+
+
+@pytest.mark.parametrize(("name", "value"), sorted(MALFORMED.items()))
+def test_every_malformed_setting_is_refused_by_name(environ: pytest.MonkeyPatch, name: str, value: str) -> None:
+    message = rejected(environ, name, value)
+    assert message.startswith(name) and "\n" not in message
+    assert not value or value.lower() not in message.lower()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEV_GUILD_ID", "0"),
+        ("DEV_GUILD_ID", "-5"),
+        ("DEV_GUILD_ID", str(2**64)),  # a snowflake is 64 bits
+        ("MAX_ATTACHMENT_MB", "inf"),  # int(inf) would crash max_attachment_bytes
+        ("MAX_ATTACHMENT_MB", "nan"),
+        ("JOB_TIMEOUT_SECONDS", "inf"),
+        ("SCENARIO_TIMEOUT_SECONDS", "nan"),
+    ],
+)
+def test_numbers_out_of_range_are_refused(environ: pytest.MonkeyPatch, name: str, value: str) -> None:
+    assert rejected(environ, name, value).startswith(f"{name} is invalid")
+
+
+def test_an_unreadable_dotenv_is_one_line(environ: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"LOG_LEVEL=\xff\xfe\n")
+    with pytest.raises(SettingsError, match=r"^\.env could not be read: it is not UTF-8 text$"):
+        load_settings()
 
 
 @pytest.mark.parametrize("missing", sorted(REQUIRED))

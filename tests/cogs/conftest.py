@@ -7,17 +7,17 @@ websocket; Scenario jobs run on a shared FakeClock, so a 6-second job finishes i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import aiohttp
 import discord
 import pytest
 
 from bot.app import ScenarioBot
+from bot.bootstrap import open_bot
 from bot.jobs.models import JobRecord
-from bot.jobs.sqlite import SQLiteJobStore
-from bot.scenario import ScenarioClient
+from bot.jobs.store import JobStore
 from bot.settings import Settings
 from fakes.clock import FakeClock
 from fakes.discord import FakeDiscord, FakeMessage
@@ -30,9 +30,14 @@ class World:
     discord: FakeDiscord
     scenario: FakeScenario
     bot: ScenarioBot
-    store: SQLiteJobStore
     clock: FakeClock
     settings: Settings
+    resources: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
+    connection: asyncio.Task[None] | None = None
+
+    @property
+    def store(self) -> JobStore:
+        return self.bot.store
 
     async def restart_bot(self) -> None:
         """Stop the bot and start a new one on the same database and fakes, as a redeploy would."""
@@ -56,7 +61,7 @@ class World:
         while loop.time() < deadline:
             jobs = await self.store.for_user(interaction.user_id, limit=100)
             mine = [job for job in jobs if job.interaction_id == interaction.id]
-            if mine and (not finished or mine[0].state.terminal):
+            if mine and (not finished or not mine[0].state.active):
                 return mine[0]
             await asyncio.sleep(0.01)
         raise AssertionError(f"no {'finished ' if finished else ''}job for interaction {interaction.id}")
@@ -80,39 +85,28 @@ async def start_world(tmp_path, *, settings_overrides: dict | None = None, **fak
         database_url=f"sqlite:///{tmp_path}/bot.db",
         **(settings_overrides or {}),
     )
-    world = World(fd, scenario, None, None, clock, settings)  # type: ignore[arg-type]
+    world = World(fd, scenario, None, clock, settings)  # type: ignore[arg-type]
     await start_bot(world)
     return world
 
 
 async def start_bot(world: World) -> None:
     """A fresh bot process's worth of objects (store, session, client, bot) on the world's fakes."""
-    discord.http.Route.BASE = world.discord.api_base
-    world.store = SQLiteJobStore(world.settings.database_url.removeprefix("sqlite:///"))
-    await world.store.open()
-    session = aiohttp.ClientSession()
-    client = ScenarioClient(
-        session, "key", "secret", world.settings.scenario_base_url, clock=world.clock, sleep=world.clock.sleep
-    )
-    world.bot = ScenarioBot(
-        settings=world.settings,
-        session=session,
-        scenario=client,
-        store=world.store,
-        guild_ready_timeout=0.05,
-        engine_options={"clock": world.clock, "sleep": world.clock.sleep},
+    world.resources = contextlib.AsyncExitStack()
+    world.bot = await world.resources.enter_async_context(
+        open_bot(world.settings, clock=world.clock.clock(), guild_ready_timeout=0.05)
     )
     await world.bot.login("fake-token")
-    world.bot._test_task = asyncio.create_task(world.bot.connect(reconnect=False))  # type: ignore[attr-defined]
+    world.connection = asyncio.create_task(world.bot.connect(reconnect=False))
     await world.discord.wait_until_connected(timeout=10)
 
 
 async def stop_bot(world: World) -> None:
     await world.bot.close()
-    world.bot._test_task.cancel()  # type: ignore[attr-defined]
-    await asyncio.gather(world.bot._test_task, return_exceptions=True)  # type: ignore[attr-defined]
-    await world.bot.session.close()
-    await world.store.close()
+    assert world.connection is not None
+    world.connection.cancel()
+    await asyncio.gather(world.connection, return_exceptions=True)
+    await world.resources.aclose()
 
 
 async def stop_world(world: World) -> None:

@@ -122,7 +122,7 @@ async def test_without_channel_or_dm_the_job_waits_for_show(world: World) -> Non
     interaction = await command(world, age_seconds=NEARLY_EXPIRED)
     job = await finished(world, interaction)
 
-    assert job.state is JobState.FAILED and not job.delivered_message_ids
+    assert job.state is JobState.UNDELIVERED and not job.delivered_message_ids
     assert "Undelivered" in job.last_error and f"/show {job.id}" in job.last_error
     images = output_bytes(world, job)
     assert not posts_with(world, images)
@@ -182,7 +182,7 @@ async def test_a_second_413_is_explained_to_the_requester(world: World) -> None:
     interaction.attachment_size_limit = 64  # nothing the bot can make will fit
     job = await finished(world, interaction)
 
-    assert job.state is JobState.FAILED
+    assert job.state is JobState.UNDELIVERED
     assert len([r for r in world.discord.requests if r.files and r.status == 413]) == 2
     assert "too large" in job.last_error and f"/show {job.id}" in job.last_error
     # The requester sees why in the message that showed the progress, and how to get the images later.

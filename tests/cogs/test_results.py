@@ -126,7 +126,7 @@ async def test_a_click_while_the_queue_is_full_gets_the_same_answer_as_a_command
     await world.discord.send_command("imagine", {"prompt": "occupies the slot"})
     await world.wait_for(lambda: len(world.generate_calls()) == 2)
     await world.discord.send_command("imagine", {"prompt": "waits in line"})
-    await world.wait_for(lambda: world.bot.engine.queued_count(DEFAULT_USER_ID) == 1)
+    await world.wait_for(lambda: world.bot.engine.queue.queued_count(DEFAULT_USER_ID) == 1)
 
     click = await world.discord.click(message.id, f"res:reroll:{parent.id}")
     await world.wait_for(lambda: private_text(click))

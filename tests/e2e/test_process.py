@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
+from bot.settings import Settings
+from tests.bot.test_settings import MALFORMED
 from tests.e2e._process import BotProcess
 from tests.e2e.conftest import E2E
 
@@ -32,13 +36,59 @@ async def exits_at_once(tmp_path: Path, env: dict[str, str]) -> tuple[int, str]:
     return code, process.log()
 
 
+async def run_to_exit(tmp_path: Path, env: dict[str, str]) -> tuple[int, list[str]]:
+    """`python -m bot` configured by `env` alone (no other setting, no `.env`); its exit code and stderr lines."""
+    names = {name.upper() for name in Settings.model_fields}
+    environment = {key: value for key, value in os.environ.items() if key not in names}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env={**environment, **env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), 30.0)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError("python -m bot did not stop on its own within 30 s") from None
+    assert process.returncode is not None
+    return process.returncode, stderr.decode(errors="replace").strip().splitlines()
+
+
+@pytest.mark.parametrize(("name", "value"), sorted(MALFORMED.items()))
+async def test_every_malformed_setting_stops_the_bot_with_one_line(tmp_path: Path, name: str, value: str) -> None:
+    code, lines = await run_to_exit(tmp_path, {**VALID, name: value})
+    assert code == 2
+    assert len(lines) == 1, lines  # no traceback, no log
+    assert lines[0].startswith(f"Configuration error: {name} ")
+    assert not value or value.lower() not in lines[0].lower()
+
+
+@pytest.mark.parametrize("kind", ["a directory", "under a file"])
+async def test_a_database_file_that_cannot_be_opened_is_one_line(tmp_path: Path, kind: str) -> None:
+    if kind == "a directory":
+        (tmp_path / "private-e7b2.db").mkdir()
+        url = "sqlite:///private-e7b2.db"
+    else:
+        (tmp_path / "private-e7b2").write_text("not a directory")
+        url = "sqlite:///private-e7b2/bot.db"
+    code, lines = await run_to_exit(tmp_path, {**VALID, "DATABASE_URL": url})
+    assert code == 2
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("Configuration error: DATABASE_URL: cannot open the database")
+    assert "private-e7b2" not in lines[0]
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [
         ({"DISCORD_TOKEN": None}, "DISCORD_TOKEN is required but not set"),
         ({"SCENARIO_SDK_API_SECRET": None}, "SCENARIO_SDK_API_SECRET is required but not set"),
-        ({"SCENARIO_BASE_URL": "ftp://example.com"}, "SCENARIO_BASE_URL is invalid"),
-        ({"MAX_PARALLEL_JOBS": "lots"}, "MAX_PARALLEL_JOBS is invalid"),
+        # A form the settings accept, for the PostgreSQL store still to come; the store refuses it for now.
         ({"DATABASE_URL": "postgres://db/bot"}, "DATABASE_URL"),
     ],
 )

@@ -496,15 +496,17 @@ def test_fit_to_a_realistic_discord_limit() -> None:
 def test_fit_gives_up_when_even_a_small_picture_is_too_big() -> None:
     data = encode(noise_rgb(600, 600), "PNG")
 
-    with pytest.raises(ImageTooLargeError, match=r"`result\.png` can't be made small enough"):
+    with pytest.raises(ImageTooLargeError, match=r"`result\.png` can't be made small enough") as caught:
         fit_for_upload(data, filename="result.png", limit=1000)
+    assert caught.value.limit == 1000
 
 
 def test_fit_refuses_to_mangle_an_animation() -> None:
     data = animated("GIF")
 
-    with pytest.raises(ImageTooLargeError, match="animation"):
+    with pytest.raises(ImageTooLargeError, match="animation") as caught:
         fit_for_upload(data, filename="loop.gif", limit=len(data) - 1)
+    assert (caught.value.size, caught.value.limit) == (len(data), len(data) - 1)
 
 
 # --- sanitize_filename, sniff_image_mime, format_size -----------------------------------------------------

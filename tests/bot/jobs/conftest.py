@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import aiohttp
 import pytest
 
-from bot.jobs.delivery import Delivered, DeliveryError, OutputImage
+from bot.jobs.config import EngineConfig
+from bot.jobs.delivery import Delivered, DeliveryError, OutputImage, Reply
 from bot.jobs.engine import JobEngine
 from bot.jobs.models import Command, JobRecord, JobState
 from bot.jobs.sqlite import SQLiteJobStore
@@ -31,13 +32,15 @@ class RecordingDelivery:
     async def show_progress(self, job: JobRecord, text: str) -> None:
         self.progress.setdefault(job.id, []).append(text)
 
-    async def deliver(self, job: JobRecord, images: Sequence[OutputImage], *, resumed: bool) -> Delivered:
+    async def deliver(
+        self, job: JobRecord, images: Sequence[OutputImage], *, resumed: bool, reply: Reply | None = None
+    ) -> Delivered:
         if self.gate is not None:
             await self.gate.wait()
         if self.fail_with:
             raise self.fail_with.pop(0)
         self.delivered.setdefault(job.id, []).append(list(images))
-        return Delivered([len(self.delivered) + 1000], "interaction")
+        return Delivered([len(self.delivered) + 1000], "show" if reply else "interaction")
 
     async def report_failure(self, job: JobRecord, text: str) -> None:
         self.failures.setdefault(job.id, []).append(text)
@@ -57,9 +60,8 @@ class Harness:
             self.store,
             self.client,
             self.delivery,
-            clock=self.clock,
-            sleep=self.clock.sleep,
-            **options,  # type: ignore[arg-type]
+            EngineConfig(**options),  # type: ignore[arg-type]
+            clock=self.clock.clock(),
         )
         self.engines.append(engine)
         return engine
@@ -75,6 +77,18 @@ class Harness:
                 return
             await asyncio.sleep(0.005)
         raise AssertionError("the engine did not settle in time")
+
+
+    async def wait_for_state(self, job_id: str, *states: JobState, timeout: float = 20.0) -> JobRecord:
+        """Poll the store until the job is in one of `states`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            record = await self.store.get(job_id)
+            if record is not None and record.state in states:
+                return record
+            await asyncio.sleep(0.005)
+        raise AssertionError(f"job {job_id} never reached {states}")
 
 
 def new_job(user_id: int = 1, prompt: str = "a lighthouse at dusk", **inputs: object) -> JobRecord:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -82,7 +83,7 @@ async def test_the_plan_ceiling_is_learned_from_a_429_and_never_exceeded(harness
         await engine.submit(job)
     await harness.settle()
 
-    assert engine.scheduler.limit == 2
+    assert engine.queue.scheduler.limit == 2
     accepted = [call for call in harness.fake.generate_calls if call.status == 200]
     refused = [call for call in harness.fake.generate_calls if call.status == 429]
     assert len(accepted) == len(jobs)  # exactly one paid job each
@@ -174,17 +175,18 @@ async def test_per_user_queue_cap_and_cancel(harness: Harness) -> None:
         await engine.cancel(jobs[0].id, user_id=7)
 
 
-async def test_a_restart_resumes_queued_and_running_jobs_without_resubmitting(harness: Harness) -> None:
+async def test_a_restart_resumes_queued_and_in_flight_jobs_without_resubmitting(harness: Harness) -> None:
     first = harness.engine(max_parallel=1)
     jobs = [new_job(user_id=n, prompt=f"p{n}") for n in range(3)]
     for job in jobs:
         await first.submit(job)
+    harness.delivery.gate = asyncio.Event()  # the first job's images are made, but not posted yet
     await first.start()
-    await harness.settle(lambda: len(harness.fake.generate_calls) == 1)
-    await harness.settle(lambda: harness.fake.jobs and all(j for j in harness.fake.jobs))
+    await harness.wait_for_state(jobs[0].id, JobState.DELIVERING)
     await first.shutdown()
-    states = {job.id: (await harness.store.get(job.id)).state for job in jobs}
-    assert JobState.QUEUED in states.values()
+    states = [(await harness.store.get(job.id)).state for job in jobs]
+    assert states == [JobState.DELIVERING, JobState.QUEUED, JobState.QUEUED]
+    harness.delivery.gate.set()
 
     second = harness.engine(max_parallel=1)
     await second.start()
@@ -203,7 +205,7 @@ async def test_an_interrupted_submission_is_found_at_scenario_not_sent_again(har
     # The process died after POST /generate reached Scenario but before the job id was recorded.
     started = job.created_at + timedelta(seconds=1)
     await harness.store.update(job.id, state=JobState.SUBMITTING, submit_started_at=started, attempts=1)
-    await harness.client.run_model(job.model_id, job.inputs)
+    await harness.client.submit_generate(job.model_id, job.inputs)
 
     engine = harness.engine()
     await engine.start()
@@ -252,8 +254,9 @@ async def test_delivery_is_retried_then_kept_as_undelivered_with_the_reason(harn
     await harness.settle()
 
     record = await harness.store.get(job.id)
-    assert record.state is JobState.FAILED
+    assert record.state is JobState.UNDELIVERED  # not failed: the images exist, and /show can post them
     assert "may not post in that channel" in record.last_error
+    assert harness.delivery.failures[job.id] == [record.last_error]  # the requester is told, with the hint
     assert f"/show {job.id}" in record.last_error
     assert record.output_asset_ids  # the images are kept for /show
 
@@ -261,7 +264,7 @@ async def test_delivery_is_retried_then_kept_as_undelivered_with_the_reason(harn
 async def test_far_back_positions_are_shown_at_most_every_30_s_and_every_move_near_the_front(
     harness: Harness,
 ) -> None:
-    board = harness.engine().progress
+    board = harness.engine().board
     board.remember_position("job", 500)
     assert not board.position_worth_showing("job", 300)  # a long line moves often: not on every move
     harness.clock.advance(30.0)

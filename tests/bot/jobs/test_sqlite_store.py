@@ -53,7 +53,6 @@ def full_job() -> JobRecord:
         interaction_id=444,
         interaction_token="tok.en-value",
         token_expires_at=datetime(2025, 3, 1, 12, 15, tzinfo=UTC),
-        response_message_id=555,
         filesize_limit=25 * 1024 * 1024,
         bot_in_guild=False,
         parent_job_id="parent000001",
@@ -283,16 +282,6 @@ async def test_for_user_pages_newest_first_and_filters_by_state(store: SQLiteJob
     assert await store.for_user(9) == []
 
 
-async def test_count_active_counts_only_unfinished_jobs_of_that_user(store: SQLiteJobStore) -> None:
-    for state in (JobState.QUEUED, JobState.RUNNING, JobState.DELIVERING, JobState.FAILED, JobState.DELIVERED):
-        await store.add(job(5, state=state))
-    await store.add(job(6, state=JobState.QUEUED))
-
-    assert await store.count_active(5) == 3
-    assert await store.count_active(6) == 1
-    assert await store.count_active(404) == 0
-
-
 async def test_scenario_job_ids_include_old_records_submitted_recently(tmp_path: Path) -> None:
     clock = {"now": T0}
     async with SQLiteJobStore(tmp_path / "jobs.db", clock=lambda: clock["now"]) as s:
@@ -311,6 +300,8 @@ async def test_scenario_job_ids_include_old_records_submitted_recently(tmp_path:
 
 
 # --- durability and migrations -----------------------------------------------------------------------------
+
+LATEST = MIGRATIONS[-1][0]
 
 
 async def test_open_creates_the_directory_and_uses_wal(tmp_path: Path) -> None:
@@ -340,8 +331,8 @@ async def test_a_database_at_version_1_is_migrated_to_the_latest(tmp_path: Path)
         await s.add(record)
     newer = [
         *MIGRATIONS,
-        (2, "ALTER TABLE jobs ADD COLUMN note TEXT; UPDATE jobs SET note = 'migrated';"),
-        (3, "CREATE INDEX jobs_note ON jobs (note) -- a comment; with a semicolon\n;"),
+        (LATEST + 1, "ALTER TABLE jobs ADD COLUMN note TEXT; UPDATE jobs SET note = 'migrated';"),
+        (LATEST + 2, "CREATE INDEX jobs_note ON jobs (note) -- a comment; with a semicolon\n;"),
     ]
 
     async with SQLiteJobStore(path, migrations=newer) as s:
@@ -350,16 +341,37 @@ async def test_a_database_at_version_1_is_migrated_to_the_latest(tmp_path: Path)
         assert await s.get(record.id) == record
 
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST + 2
         assert db.execute("SELECT note FROM jobs").fetchone()[0] == "migrated"
 
 
+async def test_version_2_drops_the_unused_column_and_marks_failed_jobs_with_images_undelivered(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "jobs.db"
+    undelivered = job(output_asset_ids=["asset_1"], state=JobState.FAILED, last_error="Undelivered: 403")
+    failed = job(state=JobState.FAILED, last_error="Scenario could not make this image")
+    delivered = job(output_asset_ids=["asset_2"], delivered_message_ids=[9], state=JobState.DELIVERED)
+    async with SQLiteJobStore(path, migrations=MIGRATIONS[:1]) as s:  # written by the bot before version 2
+        for record in (undelivered, failed, delivered):
+            await s.add(record)
+
+    async with SQLiteJobStore(path) as s:
+        assert (await s.get(undelivered.id)).state is JobState.UNDELIVERED
+        assert (await s.get(failed.id)).state is JobState.FAILED
+        assert (await s.get(delivered.id)).state is JobState.DELIVERED
+
+    with sqlite3.connect(path) as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+    assert "response_message_id" not in columns
+
+
 async def test_the_module_list_is_what_open_applies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    extended = (*MIGRATIONS, (2, "CREATE TABLE extra (x INTEGER)"))
+    extended = (*MIGRATIONS, (LATEST + 1, "CREATE TABLE extra (x INTEGER)"))
     monkeypatch.setattr(sqlite_module, "MIGRATIONS", extended)
 
     async with SQLiteJobStore(tmp_path / "jobs.db") as s:
-        assert s.schema_version == 2
+        assert s.schema_version == LATEST + 1
 
     with sqlite3.connect(tmp_path / "jobs.db") as db:
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'extra'").fetchone() is not None
@@ -369,20 +381,20 @@ async def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "jobs.db"
     async with SQLiteJobStore(path) as s:
         await s.add(job())
-    broken = [*MIGRATIONS, (2, "ALTER TABLE jobs ADD COLUMN half TEXT; THIS IS NOT SQL;")]
+    broken = [*MIGRATIONS, (LATEST + 1, "ALTER TABLE jobs ADD COLUMN half TEXT; THIS IS NOT SQL;")]
 
     with pytest.raises(sqlite3.OperationalError):
         await SQLiteJobStore(path, migrations=broken).open()
 
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST
         columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
     assert "half" not in columns
 
 
 async def test_a_database_from_a_newer_bot_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "jobs.db"
-    async with SQLiteJobStore(path, migrations=[*MIGRATIONS, (2, "SELECT 1")]):
+    async with SQLiteJobStore(path, migrations=[*MIGRATIONS, (LATEST + 1, "SELECT 1")]):
         pass
 
     with pytest.raises(RuntimeError, match="newer than this bot"):
@@ -498,7 +510,7 @@ async def test_open_store_result_opens(tmp_path: Path) -> None:
     await store.open()
     try:
         await store.add(job())
-        assert await store.count_active(1) == 1
+        assert [record.user_id for record in await store.unfinished()] == [1]
     finally:
         await store.close()
     assert (tmp_path / "nested" / "bot.db").exists()

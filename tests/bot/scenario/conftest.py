@@ -1,7 +1,13 @@
-"""Fixtures: a FakeScenario on loopback sharing a FakeClock with the client, so jobs poll instantly."""
+"""Fixtures: a FakeScenario on loopback sharing a FakeClock with the client, so jobs poll instantly.
+
+`sent` lists every request the client's session started (seen from the client, so it counts attempts that
+never reached a server too); `stall` makes `delay` faults hold their request until the test ends, so a
+timeout is provoked without sleeping.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -30,8 +36,31 @@ async def fake(clock: FakeClock) -> AsyncIterator[FakeScenario]:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
+async def stall(fake: FakeScenario) -> AsyncIterator[asyncio.Event]:
+    """Hold `delay` faults until the returned event is set (at the latest when the test ends)."""
+    released = asyncio.Event()
+
+    async def hold(_seconds: float) -> None:
+        await released.wait()
+
+    fake.sleep = hold
+    yield released
+    released.set()  # before the fake stops, so its held handlers can finish
+
+
+@pytest.fixture
+def sent() -> list[tuple[str, str]]:
+    return []
+
+
+@pytest.fixture
+async def session(sent: list[tuple[str, str]]) -> AsyncIterator[aiohttp.ClientSession]:
+    async def on_request_start(_: object, __: object, params: aiohttp.TraceRequestStartParams) -> None:
+        sent.append((params.method, params.url.path))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_request_start)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as client_session:
         yield client_session
 
 

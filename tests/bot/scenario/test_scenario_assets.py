@@ -28,7 +28,7 @@ def png(width: int = 64, height: int = 48, color: tuple[int, int, int] = (20, 12
 
 
 async def _generated(client: ScenarioClient, outputs: int) -> list[str]:
-    result = await client.run_model(IDEOGRAM_V4, {"prompt": "three cats", "numOutputs": outputs})
+    result = await client.submit_generate(IDEOGRAM_V4, {"prompt": "three cats", "numOutputs": outputs})
     return (await client.wait_for_job(result.job.job_id)).asset_ids
 
 

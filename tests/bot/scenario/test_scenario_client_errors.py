@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 
 import aiohttp
 import pytest
 
+from bot.retry import RetryPolicy
 from bot.scenario import (
     IDEOGRAM_V4,
     APIConnectionError,
@@ -27,7 +29,7 @@ JOBS = r"^/v1/jobs/"
 
 
 async def _job_id(client: ScenarioClient) -> str:
-    return (await client.run_model(IDEOGRAM_V4, {"prompt": "x"})).job.job_id
+    return (await client.submit_generate(IDEOGRAM_V4, {"prompt": "x"})).job.job_id
 
 
 def _requests(fake: FakeScenario, prefix: str) -> int:
@@ -36,7 +38,7 @@ def _requests(fake: FakeScenario, prefix: str) -> int:
 
 async def test_400_bad_input_names_the_reason(fake: FakeScenario, client: ScenarioClient) -> None:
     with pytest.raises(BadRequestError) as caught:
-        await client.run_model(IDEOGRAM_V4, {"prompt": "x", "renderingSpeed": "fast"})
+        await client.submit_generate(IDEOGRAM_V4, {"prompt": "x", "renderingSpeed": "fast"})
     assert caught.value.status == 400
     assert 'Invalid input "renderingSpeed"' in (caught.value.reason or "")
     assert "renderingSpeed" in str(caught.value) and caught.value.request_id
@@ -62,16 +64,16 @@ async def test_403_permission_denied(fake: FakeScenario, client: ScenarioClient)
 
 async def test_404_unknown_model(fake: FakeScenario, client: ScenarioClient) -> None:
     with pytest.raises(NotFoundError, match="Model not found"):
-        await client.run_model("model_nope", {"prompt": "x"})
+        await client.submit_generate("model_nope", {"prompt": "x"})
     assert len(fake.generate_calls) == 1
 
 
 async def test_429_plan_limit_carries_the_action_limit(fake: FakeScenario, client: ScenarioClient) -> None:
     fake.parallel_limit = 2
-    await client.run_model(IDEOGRAM_V4, {"prompt": "a"})
-    await client.run_model(IDEOGRAM_V4, {"prompt": "b"})
+    await client.submit_generate(IDEOGRAM_V4, {"prompt": "a"})
+    await client.submit_generate(IDEOGRAM_V4, {"prompt": "b"})
     with pytest.raises(PlanLimitError) as caught:
-        await client.run_model(IDEOGRAM_V4, {"prompt": "c"})
+        await client.submit_generate(IDEOGRAM_V4, {"prompt": "c"})
     error = caught.value
     assert error.status == 429 and error.action_limit == 2 and error.action_name == "parallel-custom-jobs"
     assert "plan's limit" in str(error)
@@ -97,13 +99,15 @@ async def test_connection_reset(fake: FakeScenario, client: ScenarioClient) -> N
     assert "Server disconnected" in str(caught.value)
 
 
-async def test_timeout(fake: FakeScenario, session: aiohttp.ClientSession, clock: FakeClock) -> None:
+async def test_timeout(fake: FakeScenario, session: aiohttp.ClientSession, clock: FakeClock,
+                       stall: asyncio.Event) -> None:  # fmt: skip
     assert fake.base_url is not None
     client = ScenarioClient(session, fake.api_key or "", fake.api_secret or "", fake.base_url,
-                            sleep=clock.sleep, request_timeout=0.2, max_retries=0)  # fmt: skip
-    fake.inject(Fault(method="GET", path=JOBS, kind="delay", delay=1.0))
-    with pytest.raises(APITimeoutError, match=r"did not answer within 0\.2 s"):
+                            sleep=clock.sleep, request_timeout=0.05, retry=RetryPolicy(max_retries=0))  # fmt: skip
+    fake.inject(Fault(method="GET", path=JOBS, kind="delay", delay=30.0))
+    with pytest.raises(APITimeoutError, match=r"did not answer within 0\.05 s") as caught:
         await client.get_job("job_1")
+    assert caught.value.request_sent and _requests(fake, "/v1/jobs/") == 1
 
 
 async def test_malformed_json(fake: FakeScenario, client: ScenarioClient) -> None:

@@ -25,9 +25,9 @@ from fakes.scenario import FakeScenario
 
 async def test_generate_then_wait_reports_every_change(fake: FakeScenario, client: ScenarioClient) -> None:
     body = IdeogramV4Input(prompt="a neon sign that says OPEN", num_outputs=2, rendering_speed="TURBO").to_body()
-    result = await client.run_model(IDEOGRAM_V4, body)
+    result = await client.submit_generate(IDEOGRAM_V4, body)
     assert result.job.status is JobStatus.QUEUED
-    assert result.creative_units_cost == 6 and not result.recovered
+    assert result.creative_units_cost == 6
     assert fake.generate_calls[0].body == body  # camelCase, exactly as built
 
     seen: list[Job] = []
@@ -47,7 +47,7 @@ async def test_generate_then_wait_reports_every_change(fake: FakeScenario, clien
 async def test_character_job(fake: FakeScenario, client: ScenarioClient) -> None:
     reference = await client.upload_image(_png(), name="ref.png")
     body = IdeogramCharacterInput(prompt="a knight", character_reference_image=reference).to_body()
-    result = await client.run_model(IDEOGRAM_CHARACTER, body)
+    result = await client.submit_generate(IDEOGRAM_CHARACTER, body)
     job = await client.wait_for_job(result.job.job_id)
     assert job.status is JobStatus.SUCCESS and len(job.asset_ids) == 1
 
@@ -58,14 +58,14 @@ async def test_async_callback(client: ScenarioClient) -> None:
     async def on_update(job: Job) -> None:
         seen.append(job.status.value)
 
-    result = await client.run_model(IDEOGRAM_V4, {"prompt": "x"})
+    result = await client.submit_generate(IDEOGRAM_V4, {"prompt": "x"})
     await client.wait_for_job(result.job.job_id, on_update=on_update)
     assert seen[-1] == "success"
 
 
 async def test_failed_job_raises_with_error_and_hint(fake: FakeScenario, client: ScenarioClient) -> None:
     fake.fail_next_job(error="provider refused the prompt", hint="rephrase it")
-    result = await client.run_model(IDEOGRAM_V4, {"prompt": "x"})
+    result = await client.submit_generate(IDEOGRAM_V4, {"prompt": "x"})
     with pytest.raises(JobFailedError) as caught:
         await client.wait_for_job(result.job.job_id)
     error = caught.value
@@ -77,7 +77,7 @@ async def test_failed_job_raises_with_error_and_hint(fake: FakeScenario, client:
 
 async def test_canceled_job(fake: FakeScenario, client: ScenarioClient) -> None:
     fake.cancel_next_job()
-    result = await client.run_model(IDEOGRAM_V4, {"prompt": "x"})
+    result = await client.submit_generate(IDEOGRAM_V4, {"prompt": "x"})
     with pytest.raises(JobCanceledError) as caught:
         await client.wait_for_job(result.job.job_id)
     assert caught.value.job.status is JobStatus.CANCELED
@@ -85,7 +85,7 @@ async def test_canceled_job(fake: FakeScenario, client: ScenarioClient) -> None:
 
 async def test_deadline(fake: FakeScenario, client: ScenarioClient, clock: FakeClock) -> None:
     fake.job_duration = 3600.0
-    result = await client.run_model(IDEOGRAM_V4, {"prompt": "x"})
+    result = await client.submit_generate(IDEOGRAM_V4, {"prompt": "x"})
     start = clock()
     with pytest.raises(JobTimeoutError) as caught:
         await client.wait_for_job(result.job.job_id, timeout=120)
@@ -97,7 +97,7 @@ async def test_deadline(fake: FakeScenario, client: ScenarioClient, clock: FakeC
 async def test_polling_cadence_is_quick_for_short_jobs(fake: FakeScenario, client: ScenarioClient,
                                                        clock: FakeClock) -> None:  # fmt: skip
     fake.job_duration = 3.0
-    result = await client.run_model(IDEOGRAM_V4, {"prompt": "x"})
+    result = await client.submit_generate(IDEOGRAM_V4, {"prompt": "x"})
     job_id = result.job.job_id
     await client.wait_for_job(job_id)
     noticed = fake.status_first_seen[job_id]["success"]
@@ -114,7 +114,7 @@ async def test_get_job_unknown_is_not_found(client: ScenarioClient) -> None:
 
 async def test_list_jobs_follows_pages(fake: FakeScenario, client: ScenarioClient, clock: FakeClock) -> None:
     for index in range(5):
-        await client.run_model(IDEOGRAM_V4, {"prompt": f"p{index}"})
+        await client.submit_generate(IDEOGRAM_V4, {"prompt": f"p{index}"})
         clock.advance(1)
     jobs = await client.list_jobs(created_after=datetime.now(UTC) - timedelta(hours=1))
     assert sorted(j.job_id for j in jobs) == sorted(fake.jobs)

@@ -1,4 +1,4 @@
-"""The error tree, status mapping, readable messages, and the retry arithmetic."""
+"""The error tree, status mapping, readable messages, and which failures are worth retrying."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import time
 
 import pytest
 
+import bot.images
+import bot.scenario
 from bot.scenario import (
-    MAX_UPLOAD_BYTES,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
-    ImageTooLargeError,
+    DownloadTooLargeError,
     Job,
     JobCanceledError,
     JobFailedError,
@@ -23,10 +24,10 @@ from bot.scenario import (
     PlanLimitError,
     ScenarioError,
     ServerError,
-    SubmitUncertainError,
 )
-from bot.scenario._http import backoff_delay, is_retryable, parse_retry_after
-from bot.scenario.errors import APIResponseError, APIResponseValidationError, make_status_error
+from bot.scenario import polling as polling_module
+from bot.scenario._http import parse_retry_after
+from bot.scenario.errors import APIResponseError, APIResponseValidationError, is_retryable, make_status_error
 
 
 @pytest.mark.parametrize(
@@ -59,15 +60,18 @@ def test_job_errors() -> None:
     assert isinstance(canceled, JobFailedError) and "canceled" in str(canceled)
 
 
-def test_size_and_uncertain_messages_say_plainly_what_happened() -> None:
-    too_big = ImageTooLargeError(7_000_000)
-    assert "7.0 MB" in str(too_big) and "6.0 MB" in str(too_big) and too_big.limit == MAX_UPLOAD_BYTES
-    from datetime import UTC, datetime
+def test_one_image_too_large_error_for_the_client_and_the_image_code() -> None:
+    # bot.tree and the cogs catch it from bot.scenario, delivery from bot.images: it must be one class.
+    assert bot.scenario.ImageTooLargeError is bot.images.ImageTooLargeError
+    assert issubclass(bot.scenario.ImageTooLargeError, bot.images.ImageError)
 
-    uncertain = SubmitUncertainError("model_ideogram-v4", datetime.now(UTC), "timed out")
-    text = str(uncertain)
-    assert "may have reached Scenario" in text and "no matching job could be found" in text
-    assert "not sent again" in text
+
+def test_download_too_large_says_whether_the_size_is_known() -> None:
+    declared = DownloadTooLargeError(9_000, 8_000, asset_id="asset_1", declared=True)
+    assert str(declared) == "Asset asset_1 is larger than the 8,000-byte limit (9,000 bytes)."
+    streamed = DownloadTooLargeError(8_192, 8_000)
+    assert str(streamed) == "The download is larger than the 8,000-byte limit (at least 8,192 bytes)."
+    assert not streamed.declared and streamed.size == 8_192
 
 
 def test_retry_after_parsing() -> None:
@@ -80,15 +84,6 @@ def test_retry_after_parsing() -> None:
     assert parse_retry_after({}) is None
 
 
-def test_backoff_is_capped_jittered_exponential_unless_told() -> None:
-    for attempt, base in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (10, 8.0)]:
-        for _ in range(50):
-            assert base * 0.75 <= backoff_delay(attempt) <= base
-    assert backoff_delay(0, retry_after=7) == 7
-    assert backoff_delay(0, retry_after=120) <= 0.5  # unreasonable waits are ignored
-    assert backoff_delay(0, retry_after=0) <= 0.5
-
-
 def test_which_errors_are_retryable() -> None:
     for status in (408, 409, 429, 500, 502, 503, 504):
         assert is_retryable(make_status_error(status, "x"))
@@ -98,3 +93,9 @@ def test_which_errors_are_retryable() -> None:
     assert is_retryable(make_status_error(400, "x", should_retry=True))
     assert is_retryable(APIConnectionError()) and is_retryable(APITimeoutError())
     assert is_retryable(APIResponseError("cut")) and not is_retryable(APIResponseValidationError("shape"))
+    assert not is_retryable(ValueError("not ours"))
+
+
+def test_the_poller_uses_the_same_predicate() -> None:
+    assert polling_module.is_retryable is is_retryable
+    assert not hasattr(polling_module, "is_transient")

@@ -93,7 +93,7 @@ def test_generate_result_and_error_body() -> None:
     result = GenerateResult.model_validate(
         {"job": JOB, "creativeUnitsCost": 24, "creativeUnitsDiscount": 0, "costDetails": {"custom-generation": 24}}
     )
-    assert result.job.job_id == "job_a1" and result.creative_units_cost == 24 and not result.recovered
+    assert result.job.job_id == "job_a1" and result.creative_units_cost == 24
     body = ErrorBody.model_validate({"reason": "nope", "name": "X", "details": {"actionLimit": 3}})
     assert (body.reason, body.name, body.details) == ("nope", "X", {"actionLimit": 3})
     assert ErrorBody.model_validate({}).reason is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import socket
@@ -10,6 +11,7 @@ import traceback
 import aiohttp
 import pytest
 
+from bot.retry import RetryPolicy
 from bot.scenario import IDEOGRAM_V4, ScenarioClient, ScenarioError
 from fakes.clock import FakeClock
 from fakes.scenario import FakeScenario, Fault
@@ -31,6 +33,7 @@ async def test_secrets_stay_hidden(
     client: ScenarioClient,
     session: aiohttp.ClientSession,
     clock: FakeClock,
+    stall: asyncio.Event,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -47,7 +50,7 @@ async def test_secrets_stay_hidden(
         else:
             raise AssertionError("expected a ScenarioError")
 
-    result = await client.run_model(IDEOGRAM_V4, {"prompt": "x"})
+    result = await client.submit_generate(IDEOGRAM_V4, {"prompt": "x"})
     job = await client.wait_for_job(result.job.job_id)
     await client.get_assets(job.asset_ids)
     fake.inject(Fault(method="GET", path=r"^/v1/jobs/", status=401))
@@ -57,10 +60,10 @@ async def test_secrets_stay_hidden(
     fake.inject(Fault(method="GET", path=r"^/v1/jobs/", kind="reset_before", times=10))
     await expect_error(client.get_job(job.job_id))
     fake.inject(Fault(method="POST", path=r"^/v1/generate/", kind="reset_before"))
-    await expect_error(client.run_model(IDEOGRAM_V4, {"prompt": "y"}))
+    await expect_error(client.submit_generate(IDEOGRAM_V4, {"prompt": "y"}))
     fake.inject(Fault(method="GET", path=r"^/v1/jobs/", kind="malformed", times=3))
     await expect_error(client.get_job(job.job_id))
-    await expect_error(client.run_model(IDEOGRAM_V4, {"prompt": "y", "seed": -1}))
+    await expect_error(client.submit_generate(IDEOGRAM_V4, {"prompt": "y", "seed": -1}))
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -69,8 +72,8 @@ async def test_secrets_stay_hidden(
     await expect_error(offline.get_job("job_1"))
 
     timeout_client = ScenarioClient(session, api_key, api_secret, fake.base_url or "", sleep=clock.sleep,
-                                    request_timeout=0.1, max_retries=0)  # fmt: skip
-    fake.inject(Fault(method="GET", path=r"^/v1/jobs/", kind="delay", delay=0.3))
+                                    request_timeout=0.05, retry=RetryPolicy(max_retries=0))  # fmt: skip
+    fake.inject(Fault(method="GET", path=r"^/v1/jobs/", kind="delay", delay=30.0))
     await expect_error(timeout_client.get_job(job.job_id))
 
     assert len(errors) == 8

@@ -1,0 +1,209 @@
+"""One job's run: from `queued` (or wherever a restart found it) to its images posted, exactly once.
+
+Every step first writes its intent to the store, so a process killed at any instant resumes where it was:
+
+    queued ──► submitting ──► running ──► delivering ──► delivered
+       │            │            │             │    ╲
+       │            │            │             │     ► undelivered ──(/show)──► delivered
+       └────────────┴────────────┴─────────────┴──► failed / canceled
+
+* `submitting` is recorded *before* the paid `POST /generate` (see `_submission.py` for the one budget).
+* `running` holds the Scenario job id, recorded right after the POST answers.
+* `delivering` is recorded when Scenario has the images; a restart re-posts idempotently (see `Delivery`).
+* `undelivered`: the images were made but could not be posted; the requester is told to use `/show`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.clock import Clock
+from bot.jobs import texts
+from bot.jobs._board import ProgressBoard
+from bot.jobs._submission import NoSlot, Refused, Submitter
+from bot.jobs.config import EngineConfig
+from bot.jobs.delivery import Delivered, DeliveryError, OutputImage, Reply
+from bot.jobs.models import ACTIVE_STATES, JobRecord, JobState
+from bot.jobs.store import JobStore
+from bot.scenario import (
+    AuthenticationError,
+    Job,
+    JobCanceledError,
+    JobFailedError,
+    JobTimeoutError,
+    PermissionDeniedError,
+    ScenarioClient,
+    ScenarioError,
+)
+
+log = logging.getLogger(__name__)
+
+
+class JobRunner:
+    """Runs one job at a time per call of `run`; free of Discord, it posts through the `ProgressBoard`."""
+
+    def __init__(
+        self, store: JobStore, scenario: ScenarioClient, board: ProgressBoard, config: EngineConfig, clock: Clock
+    ) -> None:
+        self._store = store
+        self._scenario = scenario
+        self._board = board
+        self._config = config
+        self._clock = clock
+        self._submitter = Submitter(store, scenario, board, config, clock)
+
+    async def run(self, job_id: str, *, resumed: bool, record: JobRecord | None = None) -> NoSlot | bool:
+        """Take the job as far as it goes. `NoSlot` when Scenario has no free slot and it must wait in line;
+        otherwise whether it held one of Scenario's parallel slots (which is free again now)."""
+        job = record or await self._store.get(job_id)
+        if job is None or not job.state.active:
+            return False
+        held_slot = False
+        resumed_delivery = resumed and job.state is JobState.DELIVERING
+        just_sent = job.state in (JobState.QUEUED, JobState.SUBMITTING)
+        try:
+            if job.state in (JobState.QUEUED, JobState.SUBMITTING):
+                submitter = self._submitter
+                outcome = await (submitter.submit(job) if job.state is JobState.QUEUED else submitter.recover(job))
+                if isinstance(outcome, NoSlot):
+                    return outcome
+                if isinstance(outcome, Refused):
+                    await self.fail(job.id, outcome.text)
+                    return False
+                job = outcome
+            if job is not None and job.state is JobState.RUNNING:
+                held_slot = True
+                job = await self._wait_for_result(job, just_sent=just_sent)
+            if job is not None and job.state is JobState.DELIVERING:
+                held_slot = True
+                await self._deliver(job, resumed=resumed_delivery)
+        except Exception:
+            log.exception("Job %s stopped on an unexpected error", job_id)
+            await self.fail(job_id, texts.UNEXPECTED)
+        return held_slot
+
+    async def _wait_for_result(self, job: JobRecord, *, just_sent: bool) -> JobRecord | None:
+        assert job.scenario_job_id is not None
+        last_status = job.scenario_status
+
+        async def on_update(update: Job) -> None:
+            nonlocal last_status
+            status = str(update.status)
+            if status != last_status and status != "success":  # the move to delivering records success
+                last_status = status
+                await self._store.update(job.id, scenario_status=status, progress=update.progress)
+            await self._board.show(job, texts.running_text(status, update.progress, self.elapsed(job)))
+
+        # The poller always waits at least 30 s, whatever is left of the job's time.
+        timeout = max(self._config.job_timeout - self.elapsed(job), 30.0)
+        try:
+            # Scenario's answer to the submission just gave the status: the first poll can wait.
+            final = await self._scenario.wait_for_job(
+                job.scenario_job_id, on_update=on_update, timeout=timeout, wait_first=just_sent
+            )
+        except JobCanceledError:
+            return await self.fail(job.id, texts.SCENARIO_CANCELED, state=JobState.CANCELED)
+        except JobFailedError as exc:
+            return await self.fail(job.id, texts.job_failed(exc.error, exc.hint))
+        except JobTimeoutError:
+            return await self.fail(job.id, texts.timed_out(max(self._config.job_timeout, 30.0)))
+        except (AuthenticationError, PermissionDeniedError) as exc:
+            log.error("Scenario refused to report job %s: %s", job.id, exc)
+            return await self.fail(job.id, texts.MISCONFIGURED)
+        return await self._store.transition(
+            job.id,
+            [JobState.RUNNING],
+            JobState.DELIVERING,
+            scenario_status="success",
+            progress=1.0,
+            output_asset_ids=list(final.metadata.asset_ids or []),
+        )
+
+    async def _deliver(self, job: JobRecord, *, resumed: bool) -> None:
+        try:
+            images = await self.download(job)
+        except ScenarioError as exc:
+            # Paid for and kept at Scenario: say how to get them once Scenario answers again.
+            await self._undelivered(job, texts.not_fetched(job.id, exc))
+            return
+        job = await self._store.update(job.id, seeds=[image.seed for image in images])
+        error: DeliveryError | None = None
+        for attempt in range(self._config.max_delivery_attempts):
+            if attempt:
+                await self._clock.sleep(self._config.retry.delay(attempt - 1))
+            try:
+                delivered = await self._board.deliver(job, images, resumed=resumed or attempt > 0)
+            except DeliveryError as exc:
+                error = exc
+                log.warning("Job %s: delivery attempt %d failed: %s", job.id, attempt + 1, exc)
+                if not exc.retryable:
+                    break
+                continue
+            await self._record_delivery(job, delivered, JobState.DELIVERING)
+            return
+        await self._undelivered(job, texts.undelivered(job.id, error))
+
+    async def _undelivered(self, job: JobRecord, reason: str) -> None:
+        log.warning("Job %s could not be delivered: %s", job.id, reason)
+        undelivered = await self._store.transition(
+            job.id, [JobState.DELIVERING], JobState.UNDELIVERED, last_error=reason
+        )
+        if undelivered is not None:  # tell the requester why, where Discord still lets the bot (best effort)
+            await self._board.fail(undelivered, reason)
+
+    async def repost(self, job: JobRecord, reply: Reply) -> Delivered:
+        """Post a finished job's images again through `reply` (`/show`): the same rendering, 413 handling and
+        per-job lock as a first delivery; an undelivered job becomes delivered, a terminal one stays as is."""
+        images = await self.download(job)
+        delivered = await self._board.deliver(job, images, resumed=False, reply=reply)
+        if job.state is JobState.UNDELIVERED:
+            await self._record_delivery(job, delivered, JobState.UNDELIVERED)
+        return delivered
+
+    async def _record_delivery(self, job: JobRecord, delivered: Delivered, source: JobState) -> None:
+        await self._store.transition(
+            job.id,
+            [source],
+            JobState.DELIVERED,
+            delivered_message_ids=delivered.message_ids,
+            delivered_via=delivered.via,
+            delivery_note=delivered.note,
+            last_error=None,
+        )
+
+    async def download(self, job: JobRecord) -> list[OutputImage]:
+        """Fetch a job's output images from Scenario (fresh URLs, capped downloads)."""
+        assets = await self._scenario.get_assets(job.output_asset_ids)
+        images = []
+        for asset in assets:
+            data = await self._scenario.download_asset(asset, max_bytes=self._config.download_cap)
+            meta = asset.metadata
+            images.append(
+                OutputImage(
+                    asset_id=asset.id,
+                    data=data,
+                    mime_type=asset.mime_type,
+                    width=meta.width if meta else None,
+                    height=meta.height if meta else None,
+                    seed=_as_int(meta.seed) if meta else None,
+                )
+            )
+        return images
+
+    async def fail(self, job_id: str, text: str, *, state: JobState = JobState.FAILED) -> None:
+        """End an active job without images and tell the requester why."""
+        failed = await self._store.transition(job_id, ACTIVE_STATES, state, last_error=text)
+        if failed is not None:
+            await self._board.fail(failed, text)
+        return None
+
+    def elapsed(self, job: JobRecord) -> float:
+        started = job.submit_started_at or job.created_at
+        return (self._clock.now() - started).total_seconds()
+
+
+def _as_int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,183 @@
+"""The paid `POST /generate`, sent so that one request is never paid twice: the engine's only owner of it.
+
+Scenario's generate endpoint has no idempotency key: a request whose answer is lost may or may not have
+created (and billed) a job. The Scenario client is transport (one POST per call, every failure raised as it
+is; `submission_failure` says what the failure proves). The whole policy lives here:
+
+* **One budget.** A job may send at most `EngineConfig.max_submit_attempts` POSTs in its whole life,
+  restarts included: `attempts` is stored (with the move to `submitting`) *before* each POST. A 429 (the
+  plan runs as many jobs as it allows) created nothing and gives its attempt back: the job waits in line.
+* **Refused** (4xx): nothing was created; the job fails with Scenario's reason, or waits for a slot on 429.
+* **Not sent** (the connection was never made): sent again after a backoff.
+* **Handled** (a 5xx carrying Scenario's own error): looked for once at once, adopted if found, else sent again.
+* **Unknown** (a read timeout, a reset, a 504, an unreadable answer): wait `submit_settle_seconds`, until the
+  POST must have created its job or never will; then look for it among Scenario's recent jobs by its input,
+  adopt it if found, else send again.
+* **After a restart** a `submitting` record is first looked for the same way (waiting out the settle time if
+  the dead process sent its POST only just now), and sent again only if absent and budget remains.
+
+A job found this way is matched by its exact input and must not belong to another record
+(`JobStore.scenario_job_ids_since`), so two identical prompts never adopt the same Scenario job.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.jobs import texts
+from bot.jobs._board import ProgressBoard
+from bot.jobs.config import EngineConfig
+from bot.jobs.models import JobRecord, JobState
+from bot.jobs.store import JobStore
+from bot.scenario import (
+    AuthenticationError,
+    Job,
+    PermissionDeniedError,
+    PlanLimitError,
+    ScenarioClient,
+    ScenarioError,
+    SubmitFailure,
+    submission_failure,
+)
+
+log = logging.getLogger(__name__)
+
+CLAIM_WINDOW = timedelta(minutes=10)
+"""A lost submission is looked for among Scenario jobs created shortly before it was sent; only records touched
+since a little before that can have claimed one of them (the store filters on `updated_at`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NoSlot:
+    """Scenario refused with 429: the plan runs as many jobs as it allows. `limit` is the plan's number."""
+
+    job: JobRecord
+    limit: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """The job cannot be submitted; `text` tells the requester why."""
+
+    text: str
+
+
+SubmitOutcome = JobRecord | NoSlot | Refused
+"""A running record, a wait for a slot, or a refusal (the caller records the failure)."""
+
+
+class Submitter:
+    """Turns a `submitting` record into a running one, within one budget of POSTs (see the module doc)."""
+
+    def __init__(
+        self, store: JobStore, scenario: ScenarioClient, board: ProgressBoard, config: EngineConfig, clock: Clock
+    ) -> None:
+        self._store = store
+        self._scenario = scenario
+        self._board = board
+        self._config = config
+        self._clock = clock
+
+    async def submit(self, job: JobRecord) -> SubmitOutcome | None:
+        """Send a queued job (None if it was canceled meanwhile)."""
+        submitting = await self._store.transition(
+            job.id,
+            [JobState.QUEUED],
+            JobState.SUBMITTING,
+            submit_started_at=self._clock.now(),
+            attempts=job.attempts + 1,
+        )
+        if submitting is None:
+            return None
+        await self._board.show(submitting, texts.running_text("pending", 0.0, 0))
+        return await self._send(submitting)
+
+    async def recover(self, job: JobRecord) -> SubmitOutcome:
+        """After a restart: adopt the job an interrupted POST created, else send it again if budget remains."""
+        since = job.submit_started_at or job.created_at
+        try:
+            found = await self._find(job)
+            unsettled = self._config.submit_settle_seconds - (self._clock.now() - since).total_seconds()
+            if found is None and unsettled > 0:
+                # The dead process's POST may still be on its way through Scenario: wait until it must have
+                # created its job or failed, then look again, so a fast restart never pays twice.
+                log.info("Job %s: no trace yet of its interrupted submission; looking again in %.0fs",
+                         job.id, unsettled)  # fmt: skip
+                await self._clock.sleep(unsettled)
+                found = await self._find(job)
+        except ScenarioError as exc:
+            return Refused(texts.unverifiable(exc))
+        if found is not None:
+            log.info("Job %s: recovered Scenario job %s after a restart", job.id, found.job_id)
+            return await self._running(job, found)
+        log.info("Job %s: no trace of an earlier submission at Scenario", job.id)
+        return await self._resend(job, "the bot stopped before Scenario answered")
+
+    async def _send(self, job: JobRecord) -> SubmitOutcome:
+        """One POST (its attempt is already counted in `job.attempts`); Scenario's answer decides what next."""
+        try:
+            result = await self._scenario.submit_generate(job.model_id, job.inputs)
+        except PlanLimitError as exc:
+            return await self._no_slot(job, exc)
+        except ScenarioError as exc:
+            return await self._after_failure(job, exc)
+        log.info("Job %s started as Scenario job %s (%s CU)", job.id, result.job.job_id, result.creative_units_cost)
+        return await self._running(job, result.job, cost=result.creative_units_cost)
+
+    async def _after_failure(self, job: JobRecord, exc: ScenarioError) -> SubmitOutcome:
+        kind = submission_failure(exc)
+        if kind is SubmitFailure.REFUSED:
+            if isinstance(exc, AuthenticationError | PermissionDeniedError):
+                log.error("Scenario refused the bot's request for job %s: %s", job.id, exc)
+                return Refused(texts.MISCONFIGURED)
+            return Refused(texts.refused(getattr(exc, "reason", None) or str(exc)))
+        log.warning("Job %s: POST /generate failed (%s: %s)", job.id, kind.value, exc)
+        if kind is SubmitFailure.UNKNOWN:
+            # The POST may have reached Scenario. Wait until it must have created its job or never will.
+            await self._board.show(job, texts.CHECKING_TEXT)
+            await self._clock.sleep(self._config.submit_settle_seconds)
+        if kind is not SubmitFailure.NOT_SENT:
+            try:
+                found = await self._find(job)
+            except ScenarioError as lookup_error:
+                return Refused(texts.unverifiable(lookup_error))
+            if found is not None:
+                log.info("Job %s: found Scenario job %s after a lost answer", job.id, found.job_id)
+                return await self._running(job, found)
+        return await self._resend(job, exc)
+
+    async def _resend(self, job: JobRecord, cause: object) -> SubmitOutcome:
+        """Send again if the budget allows; the attempt is recorded before the POST."""
+        if job.attempts >= self._config.max_submit_attempts:
+            return Refused(texts.submission_lost(job.attempts, cause))
+        if job.attempts:  # a first send after a restart (attempts 0) has nothing to back off from
+            await self._clock.sleep(self._config.retry.delay(job.attempts - 1))
+        job = await self._store.update(job.id, attempts=job.attempts + 1)
+        log.info("Job %s: sending the request again (attempt %d of %d)", job.id, job.attempts,
+                 self._config.max_submit_attempts)  # fmt: skip
+        return await self._send(job)
+
+    async def _no_slot(self, job: JobRecord, exc: PlanLimitError) -> NoSlot:
+        # Nothing was created: the attempt is given back and the job waits in line for a free slot.
+        job = await self._store.update(job.id, attempts=max(job.attempts - 1, 0))
+        return NoSlot(job, exc.action_limit)
+
+    async def _find(self, job: JobRecord) -> Job | None:
+        """The Scenario job this record's POST created, if any. Raises `ScenarioError` when Scenario cannot
+        be asked (the client has retried already): not knowing is not finding, so nothing is sent again."""
+        since = job.submit_started_at or job.created_at
+        exclude = await self._store.scenario_job_ids_since(since - CLAIM_WINDOW)
+        return await self._scenario.find_submitted_job(job.model_id, job.inputs, since=since, exclude_job_ids=exclude)
+
+    async def _running(self, job: JobRecord, scenario_job: Job, *, cost: float | None = None) -> JobRecord | None:
+        return await self._store.transition(
+            job.id,
+            [JobState.SUBMITTING],
+            JobState.RUNNING,
+            scenario_job_id=scenario_job.job_id,
+            scenario_status=str(scenario_job.status),
+            cost=cost,
+        )

@@ -1,0 +1,40 @@
+"""The engine's knobs, typed, with the defaults `python -m bot` derives from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.retry import RetryPolicy
+from bot.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """How many jobs run, how long they may take, and how patiently the engine retries."""
+
+    max_parallel: int = 3
+    max_queued_per_user: int = 5
+    job_timeout: float = 900.0
+    download_cap: int = 64 * 1024 * 1024
+    progress_interval: float = 2.0
+    slot_retry_seconds: float = 10.0
+    """How long to start nothing after Scenario answered that the plan runs as many jobs as it allows."""
+    submit_settle_seconds: float = 75.0
+    """Longer than a request to Scenario may take: by then an interrupted `POST /generate` has created its
+    job or never will, so not finding it means it is safe to send again."""
+    max_submit_attempts: int = 3
+    """The budget of paid `POST /generate` requests for one job, across restarts (see `_submission.py`)."""
+    max_delivery_attempts: int = 3
+    retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(initial=2.0, maximum=30.0))
+    """Waits between the engine's own attempts (a resent submission, a retried delivery)."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: object) -> EngineConfig:
+        """The configuration `python -m bot` runs with."""
+        values: dict[str, object] = {
+            "max_parallel": settings.max_parallel_jobs,
+            "max_queued_per_user": settings.max_queued_per_user,
+            "job_timeout": settings.job_timeout_seconds,
+            "submit_settle_seconds": settings.scenario_timeout_seconds * 1.25,
+        }
+        return cls(**{**values, **overrides})  # type: ignore[arg-type]

@@ -1,0 +1,182 @@
+"""Admission and scheduling: who may queue a job, the fair line, and when the next job may start.
+
+Every path that starts a job (a command, a button, a form) comes through `JobQueue.admit`: the one place
+that refuses a request before anything is stored or spent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from bot.clock import Clock
+from bot.errors import NotAllowedError, QueueFullError, ShuttingDownError, UserFacingError
+from bot.jobs import texts
+from bot.jobs._board import ProgressBoard
+from bot.jobs.config import EngineConfig
+from bot.jobs.models import JobRecord, JobState
+from bot.jobs.scheduler import FairScheduler
+from bot.jobs.store import JobStore
+
+log = logging.getLogger(__name__)
+
+POSITION_COALESCE_SECONDS = 0.25
+"""A burst of starts moves many places in line at once: one round of position edits covers them all."""
+
+
+class JobQueue:
+    """The durable, fair line of jobs waiting for a slot under the plan's parallel-job ceiling.
+
+    `start(job_id, record)` is called for each job that may start now; the caller reports back with
+    `finished` (the slot is free) or `wait_for_slot` (Scenario had no slot after all).
+    """
+
+    def __init__(
+        self,
+        store: JobStore,
+        board: ProgressBoard,
+        config: EngineConfig,
+        clock: Clock,
+        *,
+        start: Callable[[str, JobRecord | None], None],
+        spawn: Callable[[Awaitable[None]], None],
+    ) -> None:
+        self._store = store
+        self._board = board
+        self._config = config
+        self._clock = clock
+        self._start = start
+        self._spawn = spawn
+        self.scheduler = FairScheduler(config.max_parallel)
+        self._queued: dict[str, JobRecord] = {}
+        self._admit_lock = asyncio.Lock()
+        self._blocked_until: float | None = None
+        self._positions_task: asyncio.Task[None] | None = None
+        self.open = False
+        self.closing = False
+
+    # -- admission -------------------------------------------------------------------------------------
+    def check_capacity(self, user_id: int) -> None:
+        """Raise the reply a requester gets when they cannot queue another job right now."""
+        if self.closing:
+            raise ShuttingDownError(texts.RESTARTING)
+        if self.queued_count(user_id) >= self._config.max_queued_per_user:
+            raise QueueFullError(texts.queue_full(self._config.max_queued_per_user))
+
+    async def admit(self, job: JobRecord) -> int:
+        """Check, store and queue a new job; returns its place in line (1 = next)."""
+        async with self._admit_lock:
+            self.check_capacity(job.user_id)
+            job = job.model_copy(update={"state": JobState.QUEUED, "created_at": self._clock.now()})
+            await self._store.add(job)
+            self._queued[job.id] = job
+            self.scheduler.add(job.id, job.user_id)
+        position = self.scheduler.position(job.id) or 1
+        self._board.remember_position(job.id, position)
+        await self._board.show(job, texts.queued_text(position))
+        self.pump()
+        return position
+
+    def queued_count(self, user_id: int) -> int:
+        """How many of a user's jobs wait in line."""
+        return sum(1 for job in self._queued.values() if job.user_id == user_id)
+
+    def position(self, job_id: str) -> int | None:
+        """A queued job's 1-based place in line, or None."""
+        return self.scheduler.position(job_id)
+
+    async def cancel(self, job_id: str, user_id: int) -> JobRecord:
+        """Cancel one of the user's own queued jobs."""
+        job = await self._store.get(job_id)
+        if job is None or job.user_id != user_id:
+            raise NotAllowedError(texts.no_such_job(job_id))
+        if job.state is not JobState.QUEUED:
+            raise UserFacingError(texts.not_cancelable(job_id, job.state.value))
+        updated = await self._store.transition(job_id, [JobState.QUEUED], JobState.CANCELED, last_error="Canceled")
+        if updated is None:
+            raise UserFacingError(texts.just_started(job_id))
+        self.scheduler.remove(job_id)
+        self._queued.pop(job_id, None)
+        await self._board.finish(updated, texts.CANCELED_TEXT)
+        self._positions_changed()
+        return updated
+
+    # -- scheduling ------------------------------------------------------------------------------------
+    def load(self, unfinished: Iterable[JobRecord]) -> None:
+        """After a restart: queued jobs take their place in line, the others hold a slot and resume."""
+        for job in unfinished:
+            if job.state is JobState.QUEUED:
+                self._queued[job.id] = job
+                self.scheduler.add(job.id, job.user_id)
+            else:
+                self.scheduler.started(job.id)
+                self._start(job.id, None)
+
+    def pump(self) -> None:
+        """Start every job a free slot allows, fairly."""
+        if self.closing or not self.open:  # resumed jobs are loaded before anything new runs
+            return
+        if self._blocked_until is not None and self._clock.monotonic() < self._blocked_until:
+            return
+        self._blocked_until = None
+        started = False
+        while (job_id := self.scheduler.next_job()) is not None:
+            record = self._queued.pop(job_id, None)
+            self._board.forget_position(job_id)
+            self._start(job_id, record)
+            started = True
+        if started:
+            self._positions_changed()
+
+    def finished(self, job_id: str, *, freed_slot: bool) -> None:
+        """A job's run ended: free its slot and start the next."""
+        self.scheduler.finished(job_id)
+        self._queued.pop(job_id, None)
+        if freed_slot:  # a Scenario job ended, so the plan has room again
+            self._blocked_until = None
+        self.pump()
+
+    async def wait_for_slot(self, job: JobRecord, plan_limit: int | None) -> None:
+        """Scenario had no free slot: back to the head of the line, and start nothing for a little while."""
+        self.scheduler.finished(job.id)
+        if plan_limit and self.scheduler.lower_limit(plan_limit):
+            log.warning("Scenario's plan allows %d parallel jobs; lowering the ceiling", plan_limit)
+        queued = await self._store.transition(job.id, [JobState.SUBMITTING], JobState.QUEUED, submit_started_at=None)
+        if queued is None:
+            return
+        self._queued[job.id] = queued
+        self.scheduler.requeue_front(job.id, job.user_id)
+        self._blocked_until = self._clock.monotonic() + self._config.slot_retry_seconds
+        self._spawn(self._retry_later())
+        await self._board.show(queued, texts.queued_text(1, waiting_for_slot=True))
+
+    async def _retry_later(self) -> None:
+        await self._clock.sleep(self._config.slot_retry_seconds)
+        self.pump()
+
+    def _positions_changed(self) -> None:
+        if self._positions_task is None or self._positions_task.done():
+            self._positions_task = asyncio.create_task(self._refresh_positions())
+
+    async def _refresh_positions(self) -> None:
+        await self._clock.sleep(POSITION_COALESCE_SECONDS)
+        updates = []
+        for job_id, position in self.scheduler.positions().items():
+            job = self._queued.get(job_id)
+            if job is not None and self._board.position_worth_showing(job_id, position):
+                updates.append(self._board.show(job, texts.queued_text(position)))
+        await asyncio.gather(*updates)
+
+    def positions(self) -> dict[str, int]:
+        return self.scheduler.positions()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queued)
+
+    async def close(self) -> None:
+        self.closing = True
+        if self._positions_task is not None:
+            self._positions_task.cancel()
+            await asyncio.gather(self._positions_task, return_exceptions=True)

@@ -1,0 +1,61 @@
+"""The buttons under every result, as the message carries them: labels and custom ids.
+
+Posting builds them here, in the core, so a result looks the same whoever posts it; `cogs/results.py`
+answers the clicks, matching the same custom ids (`TEMPLATE`) with `DynamicItem`s that survive restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import discord
+
+from bot.jobs.delivery import OutputImage
+from bot.jobs.models import Command, JobRecord
+
+JOB = r"(?P<job>[0-9a-f]{12})"
+TEMPLATE = r"^res:(?P<action>[a-z]+):" + JOB + r"(?::(?P<index>[0-9]))?$"
+"""`res:<action>:<job id>[:<image number>]`."""
+MAX_CHARACTER_BUTTONS = 4
+
+
+def custom_id(action: str, job_id: str, index: int | None = None) -> str:
+    """The custom id of one result button (see `TEMPLATE`)."""
+    return f"res:{action}:{job_id}" + (f":{index}" if index is not None else "")
+
+
+def button(
+    action: str,
+    job_id: str,
+    index: int | None = None,
+    *,
+    label: str = "",
+    emoji: str | None = None,
+    style: discord.ButtonStyle = discord.ButtonStyle.secondary,
+) -> discord.ui.Button:
+    """One result button."""
+    return discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=custom_id(action, job_id, index))
+
+
+def result_buttons(job: JobRecord, images: Sequence[OutputImage]) -> list[discord.ui.Button]:
+    """Reroll, same seed with an edited prompt, use an image as a character (V4 only), delete."""
+    buttons = [
+        button("reroll", job.id, label="Reroll", emoji="🎲"),
+        button("edit", job.id, label="Same seed, edit prompt", emoji="✏️"),
+    ]
+    if job.command is Command.IMAGINE:
+        for index in range(min(len(images), MAX_CHARACTER_BUTTONS)):
+            label = "Use as character" if len(images) == 1 else f"Character from #{index + 1}"
+            buttons.append(button("char", job.id, index, label=label, emoji="🧬"))
+    buttons.append(button("delete", job.id, label="Delete", emoji="🗑️", style=discord.ButtonStyle.danger))
+    return buttons
+
+
+def result_view(job: JobRecord, images: Sequence[OutputImage]) -> discord.ui.View:
+    """The buttons as a view to send. It is stopped, so discord.py keeps no copy per message in memory:
+    clicks reach the `DynamicItem`s registered by the results cog, whichever process posted the message."""
+    view = discord.ui.View(timeout=None)
+    for item in result_buttons(job, images):
+        view.add_item(item)
+    view.stop()
+    return view
