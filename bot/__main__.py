@@ -1,4 +1,7 @@
-"""`python -m bot`: settings → session → Scenario client → store → bot. `python -m bot --help` lists the commands."""
+"""`python -m bot`: settings, then `bootstrap.open_bot` (session → Scenario client → store → engine → bot).
+
+`python -m bot --help` lists the commands.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 
-import aiohttp
 import discord
 
 from bot.log import setup_logging
@@ -41,48 +43,30 @@ async def run_bot() -> int:
         return 2
     setup_logging(settings.log_level)
 
-    from bot.app import ScenarioBot
-    from bot.jobs.store import open_store
-    from bot.scenario import ScenarioClient
+    from bot.bootstrap import open_bot
 
-    if settings.discord_api_base_url:
-        discord.http.Route.BASE = settings.discord_api_base_url
-    try:
-        store = open_store(settings.database_url)
-    except ValueError as exc:  # a form Settings accepts but this build has no backend for (PostgreSQL, for now)
-        print(f"Configuration error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        await store.open()
-    except (OSError, sqlite3.Error) as exc:
-        # OSError's own text repeats the path; its strerror ("Permission denied") does not.
-        reason = (exc.strerror or type(exc).__name__) if isinstance(exc, OSError) else str(exc)
-        print(f"Configuration error: DATABASE_URL: cannot open the database ({reason})", file=sys.stderr)
-        return 2
-    try:
-        async with aiohttp.ClientSession() as session:
-            scenario = ScenarioClient(
-                session,
-                settings.scenario_sdk_api_key.get_secret_value(),
-                settings.scenario_sdk_api_secret.get_secret_value(),
-                settings.scenario_base_url,
-                request_timeout=settings.scenario_timeout_seconds,
-            )
-            bot = ScenarioBot(settings=settings, session=session, scenario=scenario, store=store)
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, lambda s=sig: _stop(bot, s))
-            # Modules, settings and clients live as long as the process: keep them out of every garbage
-            # collection, which otherwise walks them all again and again under load (bench/load.py).
-            gc.freeze()
-            async with bot:
-                try:
-                    await bot.start(settings.discord_token.get_secret_value())
-                except discord.LoginFailure:
-                    print("Configuration error: DISCORD_TOKEN was rejected by Discord", file=sys.stderr)
-                    return 2
-    finally:
-        await store.close()
+    async with contextlib.AsyncExitStack() as resources:
+        try:
+            bot = await resources.enter_async_context(open_bot(settings))
+        except ValueError as exc:  # a form Settings accepts but this build has no backend for
+            print(f"Configuration error: {exc}", file=sys.stderr)
+            return 2
+        except (OSError, sqlite3.Error) as exc:
+            # OSError's own text repeats the path; its strerror ("Permission denied") does not.
+            reason = (exc.strerror or type(exc).__name__) if isinstance(exc, OSError) else str(exc)
+            print(f"Configuration error: DATABASE_URL: cannot open the database ({reason})", file=sys.stderr)
+            return 2
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda s=sig: _stop(bot, s))
+        # Modules, settings and clients live as long as the process: keep them out of every garbage
+        # collection, which otherwise walks them all again and again under load (bench/load.py).
+        gc.freeze()
+        try:
+            await bot.start(settings.discord_token.get_secret_value())
+        except discord.LoginFailure:
+            print("Configuration error: DISCORD_TOKEN was rejected by Discord", file=sys.stderr)
+            return 2
     log.info("Stopped")
     return 0
 

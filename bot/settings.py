@@ -8,13 +8,13 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.jobs.sqlite import SQLITE_FORMS, sqlite_path
 from bot.scenario import DEFAULT_BASE_URL
 
 ENV_FILE = ".env"
 DEFAULT_DATABASE_URL = "sqlite:///data/bot.db"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
-_SQLITE_FORMS = "sqlite:///relative/path.db or sqlite:////absolute/path.db"
 _POSTGRES_FORM = "postgresql://user:password@host:port/database"
 
 
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        scheme, sep, rest = value.partition("://")
+        scheme, sep, _ = value.partition("://")
         if sep and scheme in ("postgresql", "postgres"):
             try:
                 urlsplit(value).port  # noqa: B018 -- a password with an unescaped "/", "?" or "#" breaks the URL
@@ -73,13 +73,8 @@ class Settings(BaseSettings):
                 ) from None
             return value
         if not sep or scheme != "sqlite":
-            raise ValueError(f"must be {_SQLITE_FORMS}, or {_POSTGRES_FORM}")
-        if not rest.startswith("/"):
-            raise ValueError(f"a SQLite URL has no host part; use {_SQLITE_FORMS}")
-        if "?" in rest or "#" in rest:
-            raise ValueError(f"SQLite URL options (?…) are not supported; use {_SQLITE_FORMS}")
-        if rest in ("/", "//") or rest.endswith("/"):
-            raise ValueError(f"names no database file; use {_SQLITE_FORMS}")
+            raise ValueError(f"must be {SQLITE_FORMS}, or {_POSTGRES_FORM}")
+        sqlite_path(value)  # the store's own reading of the URL, so the two can never disagree
         return value
 
     @field_validator("log_level", mode="before")

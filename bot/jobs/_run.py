@@ -17,14 +17,10 @@ from __future__ import annotations
 
 import logging
 
-from bot.clock import Clock
 from bot.jobs import texts
-from bot.jobs._board import ProgressBoard
-from bot.jobs._submission import NoSlot, Refused, Submitter
-from bot.jobs.config import EngineConfig
+from bot.jobs._submission import JobContext, NoSlot, Refused, Submitter
 from bot.jobs.delivery import Delivered, DeliveryError, OutputImage, Reply
 from bot.jobs.models import ACTIVE_STATES, JobRecord, JobState
-from bot.jobs.store import JobStore
 from bot.scenario import (
     AuthenticationError,
     Job,
@@ -32,7 +28,6 @@ from bot.scenario import (
     JobFailedError,
     JobTimeoutError,
     PermissionDeniedError,
-    ScenarioClient,
     ScenarioError,
 )
 
@@ -42,15 +37,13 @@ log = logging.getLogger(__name__)
 class JobRunner:
     """Runs one job at a time per call of `run`; free of Discord, it posts through the `ProgressBoard`."""
 
-    def __init__(
-        self, store: JobStore, scenario: ScenarioClient, board: ProgressBoard, config: EngineConfig, clock: Clock
-    ) -> None:
-        self._store = store
-        self._scenario = scenario
-        self._board = board
-        self._config = config
-        self._clock = clock
-        self._submitter = Submitter(store, scenario, board, config, clock)
+    def __init__(self, context: JobContext) -> None:
+        self._store = context.store
+        self._scenario = context.scenario
+        self._board = context.board
+        self._config = context.config
+        self._clock = context.clock
+        self._submitter = Submitter(context)
 
     async def run(self, job_id: str, *, resumed: bool, record: JobRecord | None = None) -> NoSlot | bool:
         """Take the job as far as it goes. `NoSlot` when Scenario has no free slot and it must wait in line;

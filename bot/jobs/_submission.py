@@ -69,17 +69,26 @@ SubmitOutcome = JobRecord | NoSlot | Refused
 """A running record, a wait for a slot, or a refusal (the caller records the failure)."""
 
 
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    """What a job's run works with: the store, Scenario, the status board, the knobs and the time."""
+
+    store: JobStore
+    scenario: ScenarioClient
+    board: ProgressBoard
+    config: EngineConfig
+    clock: Clock
+
+
 class Submitter:
     """Turns a `submitting` record into a running one, within one budget of POSTs (see the module doc)."""
 
-    def __init__(
-        self, store: JobStore, scenario: ScenarioClient, board: ProgressBoard, config: EngineConfig, clock: Clock
-    ) -> None:
-        self._store = store
-        self._scenario = scenario
-        self._board = board
-        self._config = config
-        self._clock = clock
+    def __init__(self, context: JobContext) -> None:
+        self._store = context.store
+        self._scenario = context.scenario
+        self._board = context.board
+        self._config = context.config
+        self._clock = context.clock
 
     async def submit(self, job: JobRecord) -> SubmitOutcome | None:
         """Send a queued job (None if it was canceled meanwhile)."""
@@ -98,23 +107,10 @@ class Submitter:
     async def recover(self, job: JobRecord) -> SubmitOutcome:
         """After a restart: adopt the job an interrupted POST created, else send it again if budget remains."""
         since = job.submit_started_at or job.created_at
-        try:
-            found = await self._find(job)
-            unsettled = self._config.submit_settle_seconds - (self._clock.now() - since).total_seconds()
-            if found is None and unsettled > 0:
-                # The dead process's POST may still be on its way through Scenario: wait until it must have
-                # created its job or failed, then look again, so a fast restart never pays twice.
-                log.info("Job %s: no trace yet of its interrupted submission; looking again in %.0fs",
-                         job.id, unsettled)  # fmt: skip
-                await self._clock.sleep(unsettled)
-                found = await self._find(job)
-        except ScenarioError as exc:
-            return Refused(texts.unverifiable(exc))
-        if found is not None:
-            log.info("Job %s: recovered Scenario job %s after a restart", job.id, found.job_id)
-            return await self._running(job, found)
-        log.info("Job %s: no trace of an earlier submission at Scenario", job.id)
-        return await self._resend(job, "the bot stopped before Scenario answered")
+        # The dead process's POST may still be on its way through Scenario: if it is not found at once, wait
+        # until it must have created its job or failed, then look again, so a fast restart never pays twice.
+        unsettled = self._config.submit_settle_seconds - (self._clock.now() - since).total_seconds()
+        return await self._look_then_resend(job, "the bot stopped before Scenario answered", wait=unsettled)
 
     async def _send(self, job: JobRecord) -> SubmitOutcome:
         """One POST (its attempt is already counted in `job.attempts`); Scenario's answer decides what next."""
@@ -139,15 +135,26 @@ class Submitter:
             # The POST may have reached Scenario. Wait until it must have created its job or never will.
             await self._board.show(job, texts.CHECKING_TEXT)
             await self._clock.sleep(self._config.submit_settle_seconds)
-        if kind is not SubmitFailure.NOT_SENT:
-            try:
+        if kind is SubmitFailure.NOT_SENT:
+            return await self._resend(job, exc)
+        return await self._look_then_resend(job, exc)
+
+    async def _look_then_resend(self, job: JobRecord, cause: object, *, wait: float = 0.0) -> SubmitOutcome:
+        """Adopt the Scenario job a lost POST created (looking again after `wait` if not found at once);
+        else send again if the budget allows. When Scenario cannot be asked, nothing is sent again."""
+        try:
+            found = await self._find(job)
+            if found is None and wait > 0:
+                log.info("Job %s: no trace yet of its submission; looking again in %.0fs", job.id, wait)
+                await self._clock.sleep(wait)
                 found = await self._find(job)
-            except ScenarioError as lookup_error:
-                return Refused(texts.unverifiable(lookup_error))
-            if found is not None:
-                log.info("Job %s: found Scenario job %s after a lost answer", job.id, found.job_id)
-                return await self._running(job, found)
-        return await self._resend(job, exc)
+        except ScenarioError as exc:
+            return Refused(texts.unverifiable(exc))
+        if found is None:
+            log.info("Job %s: no job for it at Scenario", job.id)
+            return await self._resend(job, cause)
+        log.info("Job %s: adopting Scenario job %s, created by an earlier POST", job.id, found.job_id)
+        return await self._running(job, found)
 
     async def _resend(self, job: JobRecord, cause: object) -> SubmitOutcome:
         """Send again if the budget allows; the attempt is recorded before the POST."""

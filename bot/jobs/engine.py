@@ -19,7 +19,7 @@ from bot.errors import NotAllowedError, UserFacingError
 from bot.jobs import texts
 from bot.jobs._board import ProgressBoard
 from bot.jobs._run import JobRunner
-from bot.jobs._submission import NoSlot
+from bot.jobs._submission import JobContext, NoSlot
 from bot.jobs.config import EngineConfig
 from bot.jobs.delivery import Delivered, Delivery, DeliveryError, Reply
 from bot.jobs.models import JobRecord, JobState
@@ -49,7 +49,7 @@ class JobEngine:
         self._aux_tasks: set[asyncio.Task[None]] = set()
         self.board = ProgressBoard(delivery, self.config.progress_interval, clock, self._spawn_aux)
         self.queue = JobQueue(store, self.board, self.config, clock, start=self._spawn, spawn=self._spawn_aux)
-        self.runner = JobRunner(store, scenario, self.board, self.config, clock)
+        self.runner = JobRunner(JobContext(store, scenario, self.board, self.config, clock))
 
     # -- life of the engine ----------------------------------------------------------------------------
     async def start(self) -> None:

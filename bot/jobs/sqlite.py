@@ -28,6 +28,7 @@ from bot.jobs.models import ACTIVE_STATES, JobRecord, JobState, utcnow
 log = logging.getLogger(__name__)
 
 MEMORY = ":memory:"
+SQLITE_FORMS = "sqlite:///relative/path.db or sqlite:////absolute/path.db"
 
 MIGRATIONS: Sequence[tuple[int, str]] = (
     (
@@ -98,18 +99,18 @@ def sqlite_path(database_url: str) -> Path:
 
     `sqlite:///:memory:` gives an in-memory database (for tests). Anything else raises ValueError.
     """
-    example = "use sqlite:///relative/path.db or sqlite:////absolute/path.db"
+    example = f"use {SQLITE_FORMS}"
     scheme, sep, rest = database_url.partition("://")
     if not sep or scheme != "sqlite":
         # The URL itself is not repeated: other schemes can carry a password.
-        raise ValueError(f"DATABASE_URL is not a SQLite URL; {example}")
+        raise ValueError(f"is not a SQLite URL; {example}")
     if not rest.startswith("/"):
-        raise ValueError(f"DATABASE_URL: a SQLite URL has no host part; {example}")
+        raise ValueError(f"a SQLite URL has no host part; {example}")
     if "?" in rest or "#" in rest:
-        raise ValueError(f"DATABASE_URL: SQLite URL options (?…) are not supported; {example}")
+        raise ValueError(f"SQLite URL options (?…) are not supported; {example}")
     path = unquote(rest[1:])
     if not path or path.endswith("/"):
-        raise ValueError(f"DATABASE_URL names no database file; {example}")
+        raise ValueError(f"names no database file; {example}")
     return Path(path)
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from bot.jobs.progress import RESTART_NOTE
+from bot.jobs.texts import RESTART_NOTE
 from fakes.discord import FakeDiscord, FakeInteraction, RecordedRequest
 from fakes.scenario import FakeScenario, Fault
 from tests.e2e._process import BotProcess, job_states
