@@ -153,7 +153,7 @@ class Submitter:
         if found is None:
             log.info("Job %s: no job for it at Scenario", job.id)
             return await self._resend(job, cause)
-        log.info("Job %s: adopting Scenario job %s, created by an earlier POST", job.id, found.job_id)
+        log.info("Job %s: recovered Scenario job %s, created by an earlier POST", job.id, found.job_id)
         return await self._running(job, found)
 
     async def _resend(self, job: JobRecord, cause: object) -> SubmitOutcome:

@@ -16,11 +16,11 @@ import pytest
 
 from bot.app import ScenarioBot
 from bot.bootstrap import open_bot
-from bot.jobs.models import JobRecord
+from bot.jobs.models import JobRecord, JobState
 from bot.jobs.store import JobStore
 from bot.settings import Settings
 from fakes.clock import FakeClock
-from fakes.discord import FakeDiscord, FakeMessage
+from fakes.discord import FakeDiscord, FakeInteraction, FakeMessage, RecordedRequest
 from fakes.scenario import FakeScenario
 from tests.images import png_bytes  # noqa: F401 - re-exported for the tests of this folder
 
@@ -137,3 +137,40 @@ async def make_world(tmp_path) -> AsyncIterator[Callable[..., object]]:
 @pytest.fixture
 async def world(make_world) -> World:
     return await make_world()
+
+
+# -- what a user sees, shared by the tests of this folder ---------------------------------------------------
+
+
+def private_text(interaction: FakeInteraction) -> str:
+    """Everything the bot answered an interaction with as a message of its own: replies and followups."""
+    texts = [cb["data"].get("content", "") for cb in interaction.callbacks if cb["type"] == 4 and cb.get("data")]
+    return "\n".join(texts + [m.content for m in interaction.followups])
+
+
+def output_bytes(world: World, job: JobRecord) -> list[bytes]:
+    """The images Scenario made for a job, as the bot downloads them."""
+    return [world.scenario.assets[asset_id].data for asset_id in job.output_asset_ids]
+
+
+def posts_with(world: World, images: list[bytes]) -> list[FakeMessage]:
+    """Live messages (anywhere: channels, DMs, interaction responses) carrying any of these images."""
+    return [
+        m for m in world.discord.messages.values() if not m.deleted and any(a.data in images for a in m.attachments)
+    ]
+
+
+def uploads_of(world: World, images: list[bytes]) -> list[RecordedRequest]:
+    """Accepted requests that carried any of these images."""
+    return [r for r in world.discord.requests if r.status < 300 and any(data in images for _, _, data in r.files)]
+
+
+async def state_becomes(world: World, job_id: str, state: JobState, timeout: float = 15.0) -> JobRecord:
+    """Wait until the stored job is in `state` and return it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (job := await world.store.get(job_id)) is not None and job.state is not state:
+        assert loop.time() < deadline, f"job {job_id} is {job.state.value}, not {state.value}"
+        await asyncio.sleep(0.01)
+    assert job is not None
+    return job

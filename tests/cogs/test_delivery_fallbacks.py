@@ -7,37 +7,14 @@ as undelivered until the requester runs /show.
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.jobs.models import JobRecord, JobState
 from fakes.discord import DEFAULT_USER_ID, FakeInteraction, FakeMessage
-from tests.cogs.conftest import World
+from tests.cogs.conftest import World, output_bytes, posts_with, private_text, state_becomes, uploads_of
 
 # Made 14.5 minutes ago: discord.py computes an expiry 30 s away, already inside the bot's 90 s margin.
 NEARLY_EXPIRED = 15 * 60 - 30
 OTHER_USER = 5551
 PROMPT = f"a lighthouse at dusk, @everyone and <@{OTHER_USER}> must not be pinged"
-
-
-def private_text(interaction: FakeInteraction) -> str:
-    texts = [cb["data"].get("content", "") for cb in interaction.callbacks if cb["type"] == 4 and cb.get("data")]
-    return "\n".join(texts + [m.content for m in interaction.followups])
-
-
-def output_bytes(world: World, job: JobRecord) -> list[bytes]:
-    return [world.scenario.assets[asset_id].data for asset_id in job.output_asset_ids]
-
-
-def posts_with(world: World, images: list[bytes]) -> list[FakeMessage]:
-    """Live messages (anywhere: channels, DMs, interaction responses) carrying any of these images."""
-    return [
-        m for m in world.discord.messages.values() if not m.deleted and any(a.data in images for a in m.attachments)
-    ]
-
-
-def uploads_of(world: World, images: list[bytes]) -> list:
-    """Accepted requests that carried any of these images."""
-    return [r for r in world.discord.requests if r.status < 300 and any(data in images for _, _, data in r.files)]
 
 
 async def command(world: World, user_id: int = DEFAULT_USER_ID, **options: object) -> FakeInteraction:
@@ -46,16 +23,6 @@ async def command(world: World, user_id: int = DEFAULT_USER_ID, **options: objec
 
 async def finished(world: World, interaction: FakeInteraction) -> JobRecord:
     return await world.job_for(interaction, finished=True)
-
-
-async def state_becomes(world: World, job_id: str, state: JobState, timeout: float = 15.0) -> JobRecord:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while (job := await world.store.get(job_id)) is not None and job.state is not state:
-        assert loop.time() < deadline, f"job {job_id} is {job.state.value}, not {state.value}"
-        await asyncio.sleep(0.01)
-    assert job is not None
-    return job
 
 
 def assert_mentions_only(message: FakeMessage, user_id: int) -> None:
@@ -189,3 +156,51 @@ async def test_a_second_413_is_explained_to_the_requester(world: World) -> None:
     await world.wait_for(lambda: "too large" in interaction.original.content)
     assert f"/show {job.id}" in interaction.original.content
     assert not interaction.original.attachments
+
+
+# -- Discord errors on the channel path: one classifier -----------------------------------------------------
+
+CHANNEL_MESSAGES = r"^/channels/\d+/messages$"
+INVALID_FORM_BODY = {"message": "Invalid Form Body", "code": 50035, "errors": {}}
+
+
+async def test_a_plain_4xx_on_the_channel_leaves_the_job_for_show_and_tells_the_requester(world: World) -> None:
+    # Discord refuses the result itself (400 / 50035): the same message would be refused again, so it is
+    # neither retried nor posted elsewhere; the requester hears why and how to get the images.
+    world.discord.inject("POST", CHANNEL_MESSAGES, 400, json=INVALID_FORM_BODY)
+    interaction = await command(world, age_seconds=NEARLY_EXPIRED)
+    job = await finished(world, interaction)
+
+    assert job.state is JobState.UNDELIVERED and not job.delivered_message_ids
+    assert "400" in job.last_error and f"/show {job.id}" in job.last_error
+    images = output_bytes(world, job)
+    assert not posts_with(world, images)
+    refused = [r for r in world.discord.requests if r.files and r.status == 400]
+    assert len(refused) == 1, "a refused result must not be sent again"
+    [notice] = await world.discord.wait_for(
+        lambda: [m for m in world.discord.channel_messages() if "❌" in m.content]
+    )
+    assert f"/show {job.id}" in notice.content and "400" in notice.content and not notice.attachments
+    assert_mentions_only(notice, DEFAULT_USER_ID)
+    said = [m.content for m in world.discord.messages.values()] + [job.last_error]
+    assert not [text for text in said if "Something went wrong" in text]
+
+    # Nothing broke: the next request is delivered as usual.
+    again = await world.discord.send_command("imagine", {"prompt": "the next one"})
+    assert (await world.result_of(again)).attachments
+
+
+async def test_a_5xx_on_the_channel_is_retried_and_the_result_posted_once(world: World) -> None:
+    # 503, which discord.py does not retry by itself: the engine's own retry must carry the delivery.
+    world.discord.inject("POST", CHANNEL_MESSAGES, 503, json={"message": "Service Unavailable", "code": 0})
+    interaction = await command(world, age_seconds=NEARLY_EXPIRED)
+    job = await finished(world, interaction)
+
+    assert (job.state, job.delivered_via) == (JobState.DELIVERED, "channel"), job.last_error
+    images = output_bytes(world, job)
+    [message] = posts_with(world, images)
+    assert [a.data for a in message.attachments] == images and job.delivered_message_ids == [message.id]
+    [failed] = [r for r in world.discord.requests if r.files and r.status == 503]
+    [accepted] = uploads_of(world, images)
+    assert accepted.json["nonce"] == failed.json["nonce"], "the retry must carry the same nonce"
+    assert not [m for m in world.discord.messages.values() if "❌" in m.content]

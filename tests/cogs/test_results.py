@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.jobs.models import Command, JobState
 from fakes.discord import DEFAULT_USER_ID
-from tests.cogs.conftest import World
+from tests.cogs.conftest import World, private_text
 
 MANAGE_MESSAGES = 1 << 13
 STRANGER, MODERATOR = 5551, 5552
@@ -18,11 +18,6 @@ async def first_result(world: World, **options: object):
     interaction = await world.discord.send_command("imagine", {"prompt": "a red kite", "seed": 77, **options})
     message = await world.result_of(interaction)
     return interaction, message, await world.job_for(interaction)
-
-
-def private_text(interaction) -> str:
-    texts = [cb["data"].get("content", "") for cb in interaction.callbacks if cb["type"] == 4 and cb.get("data")]
-    return "\n".join(texts + [m.content for m in interaction.followups])
 
 
 async def test_every_result_carries_its_buttons(world: World) -> None:
