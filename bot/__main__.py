@@ -56,6 +56,9 @@ async def run_bot() -> int:
             reason = (exc.strerror or type(exc).__name__) if isinstance(exc, OSError) else str(exc)
             print(f"Configuration error: DATABASE_URL: cannot open the database ({reason})", file=sys.stderr)
             return 2
+        except RuntimeError as exc:  # a schema from a newer bot; the stores never put the URL in the text
+            print(f"Configuration error: DATABASE_URL: {exc}", file=sys.stderr)
+            return 2
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, lambda s=sig: _stop(bot, s))

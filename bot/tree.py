@@ -10,11 +10,11 @@ from discord import app_commands
 
 from bot.errors import UserFacingError
 from bot.images import ImageError
+from bot.jobs import texts
 from bot.scenario import (
     APIConnectionError,
     AuthenticationError,
     BadRequestError,
-    ImageTooLargeError,
     PermissionDeniedError,
     ScenarioError,
     ServerError,
@@ -22,7 +22,6 @@ from bot.scenario import (
 
 log = logging.getLogger(__name__)
 
-MISCONFIGURED = "The bot is misconfigured (Scenario refused its credentials). An admin can find the cause in the logs."
 UNEXPECTED = "Something went wrong on the bot's side. The error was logged for the admin; please try again."
 
 
@@ -30,19 +29,15 @@ def message_for(error: BaseException) -> str | None:
     """The reply for an error the requester should hear about, or None if it is a bug to log."""
     if isinstance(error, UserFacingError | ImageError):
         return str(error)
-    if isinstance(error, ImageTooLargeError):
-        return str(error)
     if isinstance(error, AuthenticationError | PermissionDeniedError):
         log.error("Scenario refused the bot: %s", error)
-        return MISCONFIGURED
+        return texts.MISCONFIGURED
     if isinstance(error, BadRequestError):
         return f"Scenario refused the request: {error.reason}"
     if isinstance(error, ServerError | APIConnectionError):
         return f"Scenario is not answering properly right now ({error}). Nothing was charged; try again soon."
     if isinstance(error, ScenarioError):
         return f"Scenario answered with an error: {error}"
-    if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down a little: try again in {error.retry_after:.0f}s."
     if isinstance(error, app_commands.TransformerError):
         return f"`{error.value}` is not a valid value for that option."
     if isinstance(error, app_commands.CheckFailure):

@@ -48,6 +48,8 @@ def check_prompt(prompt: str) -> str:
         raise InvalidInputError(
             f"The prompt is {len(prompt)} characters long; the limit is {PROMPT_MAX_LENGTH}. Please shorten it."
         )
+    if "\x00" in prompt:  # a modified client can send it; no store (PostgreSQL) or API should have to
+        raise InvalidInputError("The prompt contains a NUL character, which cannot be sent. Remove it and try again.")
     return prompt
 
 
@@ -72,7 +74,9 @@ def requester_context(interaction: discord.Interaction[ScenarioBot]) -> dict[str
         "token_expires_at": interaction.expires_at,
         "filesize_limit": interaction.filesize_limit,
         # A user install used in a server that has not added the bot: only the interaction can reply there.
-        "bot_in_guild": interaction.guild is not None,
+        # (`interaction.guild` is a stub there, never None: ask the bot's own cache of its servers.)
+        "bot_in_guild": interaction.guild_id is not None
+        and interaction.client.get_guild(interaction.guild_id) is not None,
     }
 
 

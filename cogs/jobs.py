@@ -69,9 +69,7 @@ class Jobs(commands.Cog):
             job = await self.bot.engine.cancel(cancel.strip(), interaction.user.id)
             notice = f"🚫 Canceled `{job.id}` — nothing was charged.\n\n"
         active = await self.bot.store.for_user(interaction.user.id, states=ACTIVE_STATES, limit=25)
-        recent = await self.bot.store.for_user(
-            interaction.user.id, states=FINISHED, limit=RECENT
-        )
+        recent = await self.bot.store.for_user(interaction.user.id, states=FINISHED, limit=RECENT)
         lines = [describe(job, position=self.bot.engine.position(job.id)) for job in reversed(active)]
         text = notice + ("**Waiting and running**\n" + "\n".join(lines) if lines else "You have no jobs waiting.")
         if recent:

@@ -10,9 +10,9 @@ is; `submission_failure` says what the failure proves). The whole policy lives h
 * **Refused** (4xx): nothing was created; the job fails with Scenario's reason, or waits for a slot on 429.
 * **Not sent** (the connection was never made): sent again after a backoff.
 * **Handled** (a 5xx carrying Scenario's own error): looked for once at once, adopted if found, else sent again.
-* **Unknown** (a read timeout, a reset, a 504, an unreadable answer): wait `submit_settle_seconds`, until the
-  POST must have created its job or never will; then look for it among Scenario's recent jobs by its input,
-  adopt it if found, else send again.
+* **Unknown** (a read timeout, a reset, a 504, an unreadable answer): look for it among Scenario's recent jobs
+  by its input at once; if it is not there, wait `submit_settle_seconds` (until the POST must have created its
+  job or never will) and look again; adopt it if found, else send again.
 * **After a restart** a `submitting` record is first looked for the same way (waiting out the settle time if
   the dead process sent its POST only just now), and sent again only if absent and budget remains.
 
@@ -131,13 +131,14 @@ class Submitter:
                 return Refused(texts.MISCONFIGURED)
             return Refused(texts.refused(getattr(exc, "reason", None) or str(exc)))
         log.warning("Job %s: POST /generate failed (%s: %s)", job.id, kind.value, exc)
-        if kind is SubmitFailure.UNKNOWN:
-            # The POST may have reached Scenario. Wait until it must have created its job or never will.
-            await self._board.show(job, texts.CHECKING_TEXT)
-            await self._clock.sleep(self._config.submit_settle_seconds)
         if kind is SubmitFailure.NOT_SENT:
             return await self._resend(job, exc)
-        return await self._look_then_resend(job, exc)
+        if kind is SubmitFailure.HANDLED:
+            return await self._look_then_resend(job, exc)
+        # The POST may have reached Scenario: look at once (it usually did, and its job is listed), and if it is
+        # not there, wait until it must have created its job or never will, then look again.
+        await self._board.show(job, texts.CHECKING_TEXT)
+        return await self._look_then_resend(job, exc, wait=self._config.submit_settle_seconds)
 
     async def _look_then_resend(self, job: JobRecord, cause: object, *, wait: float = 0.0) -> SubmitOutcome:
         """Adopt the Scenario job a lost POST created (looking again after `wait` if not found at once);

@@ -10,20 +10,20 @@ pass `synchronous="FULL"` to choose it.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
-from functools import cache
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import unquote
 
 import aiosqlite
-from pydantic import TypeAdapter
 
-from bot.jobs.models import ACTIVE_STATES, JobRecord, JobState, utcnow
+from bot.clock import utcnow
+from bot.jobs import _records
+from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
+from bot.jobs.models import JobRecord, JobState
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +86,6 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
     ),
 )
 """Schema changes, in order. Never edit a released entry: append a new version instead."""
-
-FIELDS: tuple[str, ...] = tuple(JobRecord.model_fields)
-_JSON_FIELDS = frozenset({"inputs", "uploaded_asset_ids", "output_asset_ids", "seeds", "delivered_message_ids"})
-_DATETIME_FIELDS = frozenset({"token_expires_at", "submit_started_at", "created_at", "updated_at", "finished_at"})
-_COLUMNS = ", ".join(FIELDS)
-_ACTIVE = tuple(state.value for state in JobState if state in ACTIVE_STATES)
 
 
 def sqlite_path(database_url: str) -> Path:
@@ -164,7 +158,7 @@ class SQLiteJobStore:
             await db.execute(f"PRAGMA synchronous = {_pragma_word(self._synchronous)}")
             await db.execute("PRAGMA foreign_keys = ON")
             await self._migrate(db)
-            await _check_columns(db)
+            _records.check_columns(row["name"] for row in await db.execute_fetchall("PRAGMA table_info(jobs)"))
         except BaseException:
             await db.close()
             raise
@@ -220,13 +214,13 @@ class SQLiteJobStore:
         values = [_to_column(name, getattr(job, name)) for name in FIELDS]
         placeholders = ", ".join("?" * len(FIELDS))
         try:
-            await self._conn.execute(f"INSERT INTO jobs ({_COLUMNS}) VALUES ({placeholders})", values)
+            await self._conn.execute(f"INSERT INTO jobs ({COLUMNS}) VALUES ({placeholders})", values)
         except sqlite3.IntegrityError as exc:
             raise ValueError(f"A job with id {job.id} already exists") from exc
 
     async def get(self, job_id: str) -> JobRecord | None:
         """The record with this id, or None."""
-        rows = await self._conn.execute_fetchall(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
+        rows = await self._conn.execute_fetchall(f"SELECT {COLUMNS} FROM jobs WHERE id = ?", (job_id,))
         return _from_row(rows[0]) if rows else None
 
     async def update(self, job_id: str, **fields: Any) -> JobRecord:
@@ -237,7 +231,7 @@ class SQLiteJobStore:
         """
         assignments, params = self._assignments(fields)
         rows = await self._conn.execute_fetchall(
-            f"UPDATE jobs SET {assignments} WHERE id = ? RETURNING {_COLUMNS}", [*params, job_id]
+            f"UPDATE jobs SET {assignments} WHERE id = ? RETURNING {COLUMNS}", [*params, job_id]
         )
         if not rows:
             raise KeyError(job_id)
@@ -251,24 +245,23 @@ class SQLiteJobStore:
         One `UPDATE … WHERE id = ? AND state IN (…)`, so two racing transitions cannot both win. Entering a
         terminal state sets `finished_at`, unless given.
         """
-        if "state" in fields:
-            raise ValueError("transition() sets state from to_state; do not pass state= as a field")
-        sources = [JobState(state).value for state in from_states]
+        changes = _records.transition_fields(fields, to_state)
+        sources = _records.state_values(from_states)
         if not sources:
             return None
-        assignments, params = self._assignments({**fields, "state": to_state})
+        assignments, params = self._assignments(changes)
         marks = ", ".join("?" * len(sources))
         rows = await self._conn.execute_fetchall(
-            f"UPDATE jobs SET {assignments} WHERE id = ? AND state IN ({marks}) RETURNING {_COLUMNS}",
+            f"UPDATE jobs SET {assignments} WHERE id = ? AND state IN ({marks}) RETURNING {COLUMNS}",
             [*params, job_id, *sources],
         )
         return _from_row(rows[0]) if rows else None
 
     async def unfinished(self) -> Sequence[JobRecord]:
         """Every record the engine still works on (`ACTIVE_STATES`), oldest first."""
-        marks = ", ".join("?" * len(_ACTIVE))
+        marks = ", ".join("?" * len(ACTIVE))
         rows = await self._conn.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM jobs WHERE state IN ({marks}) ORDER BY created_at, rowid", _ACTIVE
+            f"SELECT {COLUMNS} FROM jobs WHERE state IN ({marks}) ORDER BY created_at, rowid", ACTIVE
         )
         return [_from_row(row) for row in rows]
 
@@ -280,13 +273,13 @@ class SQLiteJobStore:
             raise ValueError("limit and offset must not be negative")
         where, params = "user_id = ?", [user_id]
         if states is not None:
-            wanted = [JobState(state).value for state in states]
+            wanted = _records.state_values(states)
             if not wanted:
                 return []
             where += f" AND state IN ({', '.join('?' * len(wanted))})"
             params += wanted
         rows = await self._conn.execute_fetchall(
-            f"SELECT {_COLUMNS} FROM jobs WHERE {where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
+            f"SELECT {COLUMNS} FROM jobs WHERE {where} ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
         return [_from_row(row) for row in rows]
@@ -308,14 +301,7 @@ class SQLiteJobStore:
 
     def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:
         """`col = ?, …` and its parameters for a validated update, with `updated_at` (and `finished_at`)."""
-        unknown = sorted(set(fields) - set(FIELDS)) + (["id"] if "id" in fields else [])
-        if unknown:
-            raise ValueError(f"Cannot update job field(s) {', '.join(unknown)}: not JobRecord fields")
-        values = {name: _validate(name, value) for name, value in fields.items()}
-        now = self._clock()
-        values.setdefault("updated_at", now)
-        if "state" in values and not values["state"].active:
-            values.setdefault("finished_at", now)
+        values = _records.changes(fields, self._clock())
         assignments = ", ".join(f"{name} = ?" for name in values)
         return assignments, [_to_column(name, value) for name, value in values.items()]
 
@@ -323,22 +309,12 @@ class SQLiteJobStore:
 # --- encoding ----------------------------------------------------------------------------------------------
 
 
-@cache
-def _adapter(name: str) -> TypeAdapter[Any]:
-    return TypeAdapter(JobRecord.model_fields[name].annotation)
-
-
-def _validate(name: str, value: Any) -> Any:
-    """Coerce and check one field value exactly as JobRecord would (a bad value raises ValidationError)."""
-    return _adapter(name).validate_python(value)
-
-
 def _to_column(name: str, value: Any) -> Any:
     if value is None:
         return None
-    if name in _JSON_FIELDS:
-        return json.dumps(_adapter(name).dump_python(value, mode="json"), ensure_ascii=False)
-    if name in _DATETIME_FIELDS:
+    if name in JSON_FIELDS:
+        return _records.to_json(name, value)
+    if name in DATETIME_FIELDS:
         return _format_datetime(value)
     if isinstance(value, bool):
         return int(value)
@@ -348,23 +324,12 @@ def _to_column(name: str, value: Any) -> Any:
 
 
 def _from_row(row: sqlite3.Row) -> JobRecord:
-    data: dict[str, Any] = {}
-    for name in FIELDS:
-        value = row[name]
-        if value is not None:
-            if name in _JSON_FIELDS:
-                value = json.loads(value)
-            elif name in _DATETIME_FIELDS:
-                value = datetime.fromisoformat(value).astimezone(UTC)
-        data[name] = value
-    return JobRecord.model_validate(data)
+    return _records.to_record(row, datetime.fromisoformat)
 
 
 def _format_datetime(value: datetime) -> str:
     """Fixed-width ISO-8601 in UTC, so text order is time order. A naive datetime is taken as UTC."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return _records.as_utc(value).isoformat(timespec="microseconds")
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -394,11 +359,3 @@ def _statements(sql: str) -> Iterator[str]:
                 yield statement
     if pending.strip(" \n\t;"):
         yield pending
-
-
-async def _check_columns(db: aiosqlite.Connection) -> None:
-    """Fail at start, not at the first write, if JobRecord gained a field without a migration."""
-    rows = await db.execute_fetchall("PRAGMA table_info(jobs)")
-    missing = [name for name in FIELDS if name not in {row["name"] for row in rows}]
-    if missing:
-        raise RuntimeError(f"The jobs table lacks JobRecord field(s) {', '.join(missing)}; add a migration")

@@ -12,8 +12,8 @@ class JobStore(Protocol):
     """Durable storage for job records.
 
     Every method is a single atomic operation, so a process killed at any instant leaves each record either
-    before or after a change, never half-way. A PostgreSQL implementation should use the same contract
-    (`transition` as `UPDATE … WHERE id = $1 AND state = ANY($2)`).
+    before or after a change, never half-way. Two implementations: `SQLiteJobStore` (the embedded default)
+    and `PostgresJobStore`; `tests/bot/jobs/test_store_contract.py` runs the same suite against both.
     """
 
     async def open(self) -> None:
@@ -55,5 +55,7 @@ def open_store(database_url: str) -> JobStore:
 
         return SQLiteJobStore(sqlite_path(database_url))
     if database_url.startswith(("postgres://", "postgresql://")):
-        raise ValueError("DATABASE_URL: PostgreSQL is not supported yet; use sqlite:///path/to/file.db")
-    raise ValueError("DATABASE_URL must start with sqlite:/// (for example sqlite:///data/bot.db)")
+        from bot.jobs.postgres import PostgresJobStore
+
+        return PostgresJobStore(database_url)
+    raise ValueError("DATABASE_URL must start with sqlite:/// (for example sqlite:///data/bot.db) or postgresql://")

@@ -117,8 +117,7 @@ def no_such_job(job_id: str) -> str:
 
 def not_cancelable(job_id: str, state: str) -> str:
     return (
-        f"Job `{job_id}` is {state}; only queued jobs can be canceled. Scenario cannot stop a job once it is "
-        "running."
+        f"Job `{job_id}` is {state}; only queued jobs can be canceled. Scenario cannot stop a job once it is running."
     )
 
 

@@ -174,3 +174,21 @@ async def state_becomes(world: World, job_id: str, state: JobState, timeout: flo
         await asyncio.sleep(0.01)
     assert job is not None
     return job
+
+
+# The tasks discord.py runs a slash command, a button click or a form submission in.
+HANDLER_TASKS = (
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch-",
+    "discord-ui-dynamic-item-",
+    "discord.py: on_interaction",
+)
+
+
+async def interactions_handled(world: World) -> None:
+    """Wait until the bot has finished handling every interaction it received (whatever it does after replying)."""
+
+    def busy() -> list[asyncio.Task]:
+        return [t for t in asyncio.all_tasks() if not t.done() and t.get_name().startswith(HANDLER_TASKS)]
+
+    await world.wait_for(lambda: not busy())

@@ -74,6 +74,7 @@ async def test_inpainting_needs_both_image_and_mask(world: World, given: str) ->
 RAW_OPTION_CASES = {
     "whitespace prompt": ([{"name": "prompt", "type": 3, "value": "   "}], "empty"),
     "prompt over the limit": ([{"name": "prompt", "type": 3, "value": "x" * 2001}], "2000"),
+    "NUL in the prompt": ([{"name": "prompt", "type": 3, "value": "a cat\x00"}], "NUL"),
     "seed out of range": (
         [{"name": "prompt", "type": 3, "value": "a cat"}, {"name": "seed", "type": 4, "value": 2_147_483_648}],
         "seed",

@@ -8,7 +8,7 @@ as undelivered until the requester runs /show.
 from __future__ import annotations
 
 from bot.jobs.models import JobRecord, JobState
-from fakes.discord import DEFAULT_USER_ID, FakeInteraction, FakeMessage
+from fakes.discord import DEFAULT_USER_ID, EXTERNAL_CHANNEL_ID, FakeInteraction, FakeMessage
 from tests.cogs.conftest import World, output_bytes, posts_with, private_text, state_becomes, uploads_of
 
 # Made 14.5 minutes ago: discord.py computes an expiry 30 s away, already inside the bot's 90 s margin.
@@ -177,9 +177,7 @@ async def test_a_plain_4xx_on_the_channel_leaves_the_job_for_show_and_tells_the_
     assert not posts_with(world, images)
     refused = [r for r in world.discord.requests if r.files and r.status == 400]
     assert len(refused) == 1, "a refused result must not be sent again"
-    [notice] = await world.discord.wait_for(
-        lambda: [m for m in world.discord.channel_messages() if "❌" in m.content]
-    )
+    [notice] = await world.discord.wait_for(lambda: [m for m in world.discord.channel_messages() if "❌" in m.content])
     assert f"/show {job.id}" in notice.content and "400" in notice.content and not notice.attachments
     assert_mentions_only(notice, DEFAULT_USER_ID)
     said = [m.content for m in world.discord.messages.values()] + [job.last_error]
@@ -204,3 +202,20 @@ async def test_a_5xx_on_the_channel_is_retried_and_the_result_posted_once(world:
     [accepted] = uploads_of(world, images)
     assert accepted.json["nonce"] == failed.json["nonce"], "the retry must carry the same nonce"
     assert not [m for m in world.discord.messages.values() if "❌" in m.content]
+
+
+# -- a user install in a server that has not added the bot ------------------------------------------------
+
+
+async def test_a_user_install_result_after_the_token_expired_goes_by_dm_without_trying_that_server(
+    world: World,
+) -> None:
+    interaction = await command(world, user_install=True, age_seconds=NEARLY_EXPIRED)
+    job = await finished(world, interaction)
+
+    assert (job.state, job.delivered_via) == (JobState.DELIVERED, "dm"), job.last_error
+    [message] = posts_with(world, output_bytes(world, job))
+    assert message in world.discord.dm_messages(DEFAULT_USER_ID)
+    tried = [f"{r.method} {r.path} -> {r.status}" for r in world.discord.requests if str(EXTERNAL_CHANNEL_ID) in r.path]
+    assert not tried, "the bot is not in that server: it has no channel to try there"
+    assert job.bot_in_guild is False

@@ -11,9 +11,11 @@ import pytest
 
 from bot.jobs.models import JobRecord, JobState
 from fakes.discord import DEFAULT_USER_ID, FakeInteraction, FakeMessage, MessageFlags
-from tests.cogs.conftest import World, output_bytes, posts_with, private_text
+from tests.cogs.conftest import World, interactions_handled, output_bytes, posts_with, private_text
 
 OWNER, STRANGER = DEFAULT_USER_ID, 5551
+# Made 14.5 minutes ago: the bot no longer uses the token (see test_delivery_fallbacks.py).
+NEARLY_EXPIRED = 15 * 60 - 30
 ACTIONS = {"reroll": "res:reroll:{id}", "edit": "res:edit:{id}", "char": "res:char:{id}:0"}
 
 
@@ -38,8 +40,8 @@ def only_the_first_post_has(world: World, job: JobRecord, message: FakeMessage) 
     assert posts_with(world, output_bytes(world, job)) == [message], "the images were posted again"
 
 
-def stranger_jobs(world: World):
-    return world.store.for_user(STRANGER, limit=10)
+async def stranger_jobs(world: World) -> list[JobRecord]:
+    return await world.store.for_user(STRANGER, limit=10)
 
 
 # -- /show ------------------------------------------------------------------------------------------------
@@ -81,7 +83,24 @@ async def test_show_of_a_public_result_in_the_same_server_is_allowed(world: Worl
     await world.wait_for(lambda: show.original is not None and show.original.attachments)
     assert [a.data for a in show.original.attachments] == [a.data for a in message.attachments]
     assert not show.original.ephemeral and show.original.guild_id == world.discord.guild_id
+    await interactions_handled(world)
     assert await world.store.get(job.id) == job  # a re-post changes nothing about the job
+
+
+async def test_a_result_that_reached_its_requester_by_dm_stays_private_in_its_server(world: World) -> None:
+    # Made in the server, but delivered by DM (the token had expired and the bot may not post in the channel):
+    # nobody else in the server has seen it.
+    world.discord.forbid_channel(world.discord.channel_id)
+    interaction = await world.discord.send_command(
+        "imagine", {"prompt": "my secret garden"}, age_seconds=NEARLY_EXPIRED
+    )
+    job = await world.job_for(interaction, finished=True)
+    assert (job.state, job.delivered_via, job.guild_id) == (JobState.DELIVERED, "dm", world.discord.guild_id)
+    [message] = posts_with(world, output_bytes(world, job))
+
+    show = await world.discord.send_command("show", {"job_id": job.id}, user_id=STRANGER)
+    await refused(world, show, job)
+    only_the_first_post_has(world, job, message)
 
 
 # -- result buttons ---------------------------------------------------------------------------------------
@@ -89,8 +108,11 @@ async def test_show_of_a_public_result_in_the_same_server_is_allowed(world: Worl
 
 @pytest.mark.parametrize("action", ACTIONS)
 async def test_a_stranger_cannot_use_the_buttons_of_a_dm_result(world: World, action: str) -> None:
+    # A stranger cannot see the owner's DMs, but a custom_id is easy to replay (a modified client): the fake
+    # delivers the click as coming from the stranger's own DM with the bot.
     message, job = await result(world, guild_id=None)
     click = await world.discord.click(message.id, ACTIONS[action].format(id=job.id), user_id=STRANGER)
+    assert click.guild_id is None
     await refused(world, click, job)
     assert len(world.generate_calls()) == 1 and not await stranger_jobs(world)
 

@@ -182,10 +182,13 @@ async def test_jobs_shows_position_and_cancels_a_queued_job(make_world) -> None:
 async def test_a_user_install_where_the_bot_is_absent_replies_only_through_the_interaction(world: World) -> None:
     interaction = await world.discord.send_command("imagine", {"prompt": "travelling app"}, user_install=True)
     message = await world.result_of(interaction)
-    assert message.attachments
+    job = await world.job_for(interaction)
+    assert message.attachments and not message.ephemeral
+    assert (job.delivered_via, job.delivered_message_ids) == ("interaction", [message.id])
     channel_posts = [r for r in world.discord.requests if r.method == "POST" and r.path.startswith("/channels/")]
     assert not channel_posts
-    assert len(interaction.followups) <= 5
+    # Progress and result are edits of the one reply: no followup (Discord allows only 5 for a user install).
+    assert interaction.messages == [message] and not interaction.followups
 
 
 async def test_a_command_in_a_dm_with_the_bot_works(world: World) -> None:

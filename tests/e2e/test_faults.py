@@ -1,22 +1,14 @@
 """Faults between the bot and Scenario or Discord, against the real `python -m bot` process.
 
 Every case ends with the job delivered exactly once, or the requester told plainly what happened, and then
-the bot serving the next request. Timeouts, too long to wait for in real time, run in-process at the end.
+the bot serving the next request. Timeouts, too long to wait for in real time, are tested in-process in
+`tests/cogs/test_faults_in_process.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
-from typing import Any
-
-import discord
-import pytest
-
 from fakes.discord import FakeInteraction, FakeMessage
 from fakes.scenario import Fault
-from tests.cogs.conftest import World, start_world, stop_world
 from tests.e2e.conftest import CHANNEL_MESSAGES, E2E, WEBHOOK_MESSAGE, MakeE2E, job_id_of
 
 JOB_BY_ID = r"^/v1/jobs/job_"
@@ -31,15 +23,16 @@ async def delivered_once(e2e: E2E, interaction: FakeInteraction) -> None:
     assert message.attachments
 
 
-async def failure_notice(e2e: E2E, interaction: FakeInteraction) -> str:
-    """The text the requester sees in place of a result, once the job is recorded as failed."""
+async def failure_notice(e2e: E2E, interaction: FakeInteraction, state: str = "failed") -> str:
+    """The text the requester sees in place of a result, once the job is recorded in `state`."""
 
     def notice() -> FakeMessage | None:
         original = interaction.original
         return original if original is not None and original.content.startswith("❌") else None
 
     message = await e2e.wait_for(notice)
-    assert await e2e.finished(job_id_of(message)) == "failed"
+    job_id = job_id_of(message)
+    assert await e2e.wait_for(lambda: e2e.states().get(job_id) == state), e2e.states().get(job_id)
     assert not message.attachments and not message.ephemeral
     return message.content
 
@@ -67,7 +60,8 @@ async def test_get_bulk_down_for_longer_the_images_are_kept_for_show(e2e: E2E) -
     fault = Fault("POST", r"^/v1/assets/get-bulk$", status=503, times=1000)
     e2e.scenario.inject(fault)
     interaction = await e2e.imagine()
-    text = await failure_notice(e2e, interaction)
+    # Made and paid for, so not failed: undelivered, kept until the requester asks for it.
+    text = await failure_notice(e2e, interaction, state="undelivered")
     job_id = job_id_of(interaction.original)
     assert "could not be fetched from Scenario" in text and f"/show {job_id}" in text
     assert len(e2e.paid_generates()) == 1 and not e2e.result_posts()
@@ -230,81 +224,3 @@ async def test_a_429_on_the_channel_message(e2e: E2E) -> None:
     assert await e2e.finished(job_id_of(message)) == "delivered"
     assert len(e2e.result_posts()) == 1
     await e2e.assert_still_serving()
-
-
-# -- timeouts, in-process ----------------------------------------------------------------------------------
-# The request timeout (60 s) and the job timeout (JOB_TIMEOUT_SECONDS, at least 30 s) are too long to wait for
-# in real time. The in-process bot of tests/cogs runs jobs on a FakeClock and lets the client's timeout be cut.
-
-InProcess = Callable[..., Awaitable[World]]
-
-
-@pytest.fixture
-async def in_process(tmp_path: Path) -> AsyncIterator[InProcess]:
-    """Start the in-process bot: `await in_process(real_delays=..., settings_overrides=...)`."""
-    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
-    worlds: list[World] = []
-
-    async def make(*, real_delays: bool = False, **options: Any) -> World:
-        workdir = tmp_path / f"world{len(worlds)}"
-        workdir.mkdir()
-        world = await start_world(workdir, **options)
-        worlds.append(world)
-        if real_delays:
-            # Scenario's injected delays take real time, and the client gives up after 1.5 s: long enough
-            # that no ordinary request times out on a busy machine, shorter than the delays below.
-            world.scenario.sleep = asyncio.sleep
-            world.bot.scenario.request_timeout = 1.5
-            world.bot.engine._sleep = asyncio.sleep  # the engine's waits for Scenario to settle take real time too
-        return world
-
-    yield make
-    for world in worlds:
-        await stop_world(world)
-    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
-    for world in worlds:
-        world.discord.assert_no_violations()
-
-
-async def still_serving(world: World) -> None:
-    again = await world.discord.send_command("imagine", {"prompt": "again"}, user_id=4242)
-    assert (await world.result_of(again)).attachments
-
-
-async def failure_text(world: World, interaction: FakeInteraction) -> str:
-    job = await world.job_for(interaction, finished=True)
-    assert job.state.value == "failed"
-    await world.wait_for(lambda: interaction.original.content.startswith("❌"))
-    return interaction.original.content
-
-
-async def test_polls_that_time_out_are_retried(in_process: InProcess) -> None:
-    world = await in_process(real_delays=True)
-    world.scenario.inject(Fault("GET", JOB_BY_ID, kind="delay", delay=4.0, times=3))
-    interaction = await world.discord.send_command("imagine", {"prompt": "patience"})
-    message = await world.result_of(interaction)
-    assert message.attachments and len(world.generate_calls()) == 1
-
-
-async def test_a_generate_request_that_times_out_is_found_later_and_not_paid_twice(in_process: InProcess) -> None:
-    # Scenario creates the job 4 s after the bot gave up waiting (1.5 s) and after its quick search: the bot
-    # looks again once the request must have settled, adopts that job and delivers it.
-    world = await in_process(real_delays=True)
-    world.bot.engine.submit_settle = 5.0
-    world.scenario.inject(Fault("POST", r"^/v1/generate/", kind="delay", delay=4.0))
-    interaction = await world.discord.send_command("imagine", {"prompt": "patience"})
-    message = await world.result_of(interaction, timeout=30)
-    assert message.attachments
-    sent = [path for method, path in world.scenario.request_log if method == "POST" and "/generate/" in path]
-    assert len(sent) == 1 and len(world.scenario.jobs) == 1
-    await still_serving(world)
-
-
-async def test_a_job_scenario_never_finishes(in_process: InProcess) -> None:
-    world = await in_process(settings_overrides={"job_timeout_seconds": 300})
-    world.scenario.job_duration = 10_000
-    interaction = await world.discord.send_command("imagine", {"prompt": "forever"})
-    text = await failure_text(world, interaction)
-    assert text.startswith("❌ Scenario did not finish this job within 5 minutes.")
-    world.scenario.job_duration = 6.0
-    await still_serving(world)

@@ -88,7 +88,7 @@ async def test_a_database_file_that_cannot_be_opened_is_one_line(tmp_path: Path,
     [
         ({"DISCORD_TOKEN": None}, "DISCORD_TOKEN is required but not set"),
         ({"SCENARIO_SDK_API_SECRET": None}, "SCENARIO_SDK_API_SECRET is required but not set"),
-        # A form the settings accept, for the PostgreSQL store still to come; the store refuses it for now.
+        # A PostgreSQL that does not answer (the host "db" does not resolve): one line, exit 2.
         ({"DATABASE_URL": "postgres://db/bot"}, "DATABASE_URL"),
     ],
 )

@@ -59,8 +59,23 @@ async def test_a_post_that_created_its_job_but_lost_the_answer_is_adopted_not_re
     record = await harness.store.get(job.id)
     assert record.state is JobState.DELIVERED
     assert record.scenario_job_id == harness.fake.generate_calls[0].job_id
-    assert 75.0 in harness.clock.sleeps  # it waited for the lost POST to settle before looking
+    assert 75.0 not in harness.clock.sleeps  # found at the first look: no wait for the POST to settle
     assert any("never paid twice" in text for text in harness.delivery.progress[job.id])
+
+
+async def test_a_lost_post_not_listed_yet_is_looked_for_again_after_the_settle_wait(harness: Harness) -> None:
+    harness.fake.inject(Fault(method="POST", path=GENERATE, status=504))
+    engine = harness.engine(submit_settle_seconds=75.0, max_submit_attempts=BUDGET)
+    await engine.start()
+    job = new_job()
+    await engine.submit(job)
+    await harness.settle()
+
+    searches = [path for method, path in harness.fake.request_log if method == "GET" and path == "/v1/jobs"]
+    assert len(searches) == 2  # at once, and again once the POST must have settled
+    assert 75.0 in harness.clock.sleeps
+    assert posts(harness) == 2  # nothing found: sent once more, within the budget
+    assert (await harness.store.get(job.id)).state is JobState.DELIVERED
 
 
 async def test_a_budget_spent_before_a_restart_is_not_spent_again(harness: Harness) -> None:

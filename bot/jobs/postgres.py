@@ -1,0 +1,337 @@
+"""The PostgreSQL job store: an asyncpg pool, versioned migrations under an advisory lock.
+
+Every method is one statement, and so one transaction: a write is committed (and, with PostgreSQL's default
+`synchronous_commit`, flushed to its WAL) before the awaiting coroutine continues, whatever then happens to
+the bot's process. `transition` is `UPDATE … WHERE id = $1 AND state = ANY($2)`: under READ COMMITTED the
+second of two racing updates waits for the first, re-reads the row and no longer matches.
+
+The DSN can hold a password: it is kept private, and neither logs nor exceptions ever repeat it; they name
+the server as `host[:port]/database` (`PostgresJobStore.where`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, Self
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import asyncpg
+
+from bot.clock import utcnow
+from bot.jobs import _records
+from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
+from bot.jobs.models import JobRecord, JobState
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS: Sequence[tuple[int, str]] = (
+    (
+        1,
+        """
+        CREATE TABLE jobs (
+            seq bigint GENERATED ALWAYS AS IDENTITY,   -- insertion order: breaks ties between equal created_at
+            id text PRIMARY KEY,
+            state text NOT NULL,
+            command text NOT NULL,
+            model_id text NOT NULL,
+            inputs jsonb NOT NULL,
+            uploaded_asset_ids jsonb NOT NULL,
+            user_id bigint NOT NULL,                   -- Discord snowflakes are unsigned 64-bit, below 2**63
+            user_name text NOT NULL,
+            guild_id bigint,
+            channel_id bigint,
+            application_id bigint,
+            interaction_id bigint,
+            interaction_token text,
+            token_expires_at timestamptz,
+            filesize_limit bigint NOT NULL,
+            bot_in_guild boolean NOT NULL,
+            parent_job_id text,
+            parent_message_url text,
+            submit_started_at timestamptz,
+            scenario_job_id text,
+            scenario_status text,
+            progress double precision NOT NULL,
+            output_asset_ids jsonb NOT NULL,
+            seeds jsonb NOT NULL,
+            cost double precision,
+            delivered_message_ids jsonb NOT NULL,
+            delivered_via text,
+            delivery_note text,
+            attempts integer NOT NULL,
+            last_error text,
+            created_at timestamptz NOT NULL,
+            updated_at timestamptz NOT NULL,
+            finished_at timestamptz
+        );
+        CREATE INDEX jobs_state ON jobs (state);
+        CREATE INDEX jobs_user_created ON jobs (user_id, created_at);
+        CREATE INDEX jobs_claimed ON jobs (updated_at) WHERE scenario_job_id IS NOT NULL;
+        """,
+    ),
+)
+"""Schema changes, in order. Never edit a released entry: append a new version instead."""
+
+_VERSIONS = """
+CREATE TABLE schema_migrations (
+    version integer PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+_MIGRATION_LOCK = 7_316_284_905_112_401
+"""The `pg_advisory_xact_lock` key every version of the bot takes to migrate: any number, but always this one."""
+
+_PLACES = ", ".join(f"${n}" for n in range(1, len(FIELDS) + 1))
+
+
+class PostgresUnavailable(ConnectionError):
+    """The server could not be reached, or refused the connection. The text names host/database, never the DSN."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"PostgreSQL {where}: {reason}")
+        self.strerror = str(self)  # what `python -m bot` prints for an OSError it cannot open the store with
+
+
+class PostgresJobStore:
+    """The `JobStore` on a PostgreSQL database; every method is one atomic statement on a pooled connection.
+
+    `migrations` defaults to the module's `MIGRATIONS`; `clock` gives `updated_at`/`finished_at`.
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 5,
+        migrations: Sequence[tuple[int, str]] | None = None,
+        connect_timeout: float = 10.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._dsn = dsn
+        self.where = server_name(dsn)
+        self._min_size = min_size
+        self._max_size = max_size
+        self._migrations = sorted(MIGRATIONS if migrations is None else migrations)
+        self._connect_timeout = connect_timeout
+        self._clock = clock
+        self._pool: asyncpg.Pool | None = None
+
+    def __repr__(self) -> str:
+        return f"<PostgresJobStore {self.where}>"
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect the pool, apply pending migrations and check the schema has every JobRecord field.
+
+        Raises `PostgresUnavailable` when the server cannot be reached or refuses us, and RuntimeError for a
+        database a newer bot has migrated.
+        """
+        if self._pool is not None:
+            return
+        try:
+            pool = await asyncpg.create_pool(
+                self._dsn, min_size=self._min_size, max_size=self._max_size, timeout=self._connect_timeout
+            )
+        except Exception as exc:
+            # `from None`: a chained driver error could repeat what it was given, password included.
+            raise PostgresUnavailable(self.where, self._redacted(exc)) from None
+        try:
+            async with pool.acquire() as conn:
+                await self._migrate(conn)
+                columns = await conn.fetch(
+                    "SELECT attname FROM pg_attribute WHERE attrelid = 'jobs'::regclass AND attnum > 0"
+                    " AND NOT attisdropped"
+                )
+            _records.check_columns(row["attname"] for row in columns)
+        except BaseException:
+            pool.terminate()
+            raise
+        self._pool = pool
+        log.info("Job store open at PostgreSQL %s (schema version %d)", self.where, self.schema_version)
+
+    async def close(self) -> None:
+        """Wait for statements in flight, then disconnect; every write was already committed."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+    @property
+    def schema_version(self) -> int:
+        """The latest migration this store knows."""
+        return self._migrations[-1][0] if self._migrations else 0
+
+    async def _migrate(self, conn: asyncpg.Connection) -> None:
+        """Apply every pending migration in one transaction, one process at a time."""
+        applied = []
+        async with conn.transaction():
+            # Processes starting together queue here; each then sees what the one before it applied.
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
+                await conn.execute(_VERSIONS)  # only now: a role without CREATE can run a migrated database
+            current = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
+            if current > self.schema_version:
+                raise RuntimeError(
+                    f"The job database at PostgreSQL {self.where} is at schema version {current}, newer than this "
+                    f"bot ({self.schema_version}). Upgrade the bot, or restore a backup made by this version."
+                )
+            for version, sql in self._migrations:
+                if version > current:
+                    await conn.execute(sql)
+                    await conn.execute("INSERT INTO schema_migrations (version) VALUES ($1)", version)
+                    applied.append(version)
+        for version in applied:
+            log.info("Migrated the job database at PostgreSQL %s to schema version %d", self.where, version)
+
+    @property
+    def _db(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("The job store is not open; call open() first")
+        return self._pool
+
+    def _redacted(self, exc: BaseException) -> str:
+        """The first line of an error's text, without the DSN or its password."""
+        lines = str(exc).strip().splitlines()
+        text = lines[0] if lines else ""
+        parts = urlsplit(self._dsn)
+        passwords = [parts.password or "", *parse_qs(parts.query).get("password", [])]  # asyncpg takes either
+        for secret in (self._dsn, *passwords, *map(unquote, passwords)):
+            if secret:
+                text = text.replace(secret, "***")
+        return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+    # --- reads and writes --------------------------------------------------------------------------------
+
+    async def add(self, job: JobRecord) -> None:
+        """Insert a new record; ValueError if its id is taken."""
+        values = [_to_column(name, getattr(job, name)) for name in FIELDS]
+        try:
+            await self._db.execute(f"INSERT INTO jobs ({COLUMNS}) VALUES ({_PLACES})", *values)
+        except asyncpg.UniqueViolationError as exc:
+            raise ValueError(f"A job with id {job.id} already exists") from exc
+
+    async def get(self, job_id: str) -> JobRecord | None:
+        """The record with this id, or None."""
+        row = await self._db.fetchrow(f"SELECT {COLUMNS} FROM jobs WHERE id = $1", job_id)
+        return _from_row(row) if row is not None else None
+
+    async def update(self, job_id: str, **fields: Any) -> JobRecord:
+        """Set some fields and `updated_at`, returning the new record.
+
+        ValueError for a field JobRecord does not have (or `id`), KeyError if there is no such job. Setting a
+        terminal `state` also sets `finished_at`, unless given.
+        """
+        assignments, params = self._assignments(fields)
+        row = await self._db.fetchrow(
+            f"UPDATE jobs SET {assignments} WHERE id = ${len(params) + 1} RETURNING {COLUMNS}", *params, job_id
+        )
+        if row is None:
+            raise KeyError(job_id)
+        return _from_row(row)
+
+    async def transition(
+        self, job_id: str, from_states: Iterable[JobState], to_state: JobState, **fields: Any
+    ) -> JobRecord | None:
+        """Move to `to_state` (and set `fields`) only if now in one of `from_states`; None if it was not.
+
+        One `UPDATE … WHERE id = $n AND state = ANY($m)`, so two racing transitions cannot both win. Entering a
+        terminal state sets `finished_at`, unless given.
+        """
+        changes = _records.transition_fields(fields, to_state)
+        sources = _records.state_values(from_states)
+        if not sources:
+            return None
+        assignments, params = self._assignments(changes)
+        n = len(params)
+        row = await self._db.fetchrow(
+            f"UPDATE jobs SET {assignments} WHERE id = ${n + 1} AND state = ANY(${n + 2}::text[]) RETURNING {COLUMNS}",
+            *params,
+            job_id,
+            sources,
+        )
+        return _from_row(row) if row is not None else None
+
+    async def unfinished(self) -> Sequence[JobRecord]:
+        """Every record the engine still works on (`ACTIVE_STATES`), oldest first."""
+        rows = await self._db.fetch(
+            f"SELECT {COLUMNS} FROM jobs WHERE state = ANY($1::text[]) ORDER BY created_at, seq", list(ACTIVE)
+        )
+        return [_from_row(row) for row in rows]
+
+    async def for_user(
+        self, user_id: int, *, states: Iterable[JobState] | None = None, limit: int = 25, offset: int = 0
+    ) -> Sequence[JobRecord]:
+        """A user's records, newest first, optionally only in `states`; `limit`/`offset` page through them."""
+        if limit < 0 or offset < 0:
+            raise ValueError("limit and offset must not be negative")
+        where, params = "user_id = $1", [user_id]
+        if states is not None:
+            wanted = _records.state_values(states)
+            if not wanted:
+                return []
+            where += " AND state = ANY($2::text[])"
+            params.append(wanted)
+        n = len(params)
+        rows = await self._db.fetch(
+            f"SELECT {COLUMNS} FROM jobs WHERE {where} ORDER BY created_at DESC, seq DESC"
+            f" LIMIT ${n + 1} OFFSET ${n + 2}",
+            *params,
+            limit,
+            offset,
+        )
+        return [_from_row(row) for row in rows]
+
+    async def scenario_job_ids_since(self, since: datetime) -> set[str]:
+        """Scenario job ids claimed by any record written at or after `since` (filtered on `updated_at`).
+
+        See `SQLiteJobStore.scenario_job_ids_since` for why `updated_at` and not `created_at`.
+        """
+        rows = await self._db.fetch(
+            "SELECT scenario_job_id FROM jobs WHERE scenario_job_id IS NOT NULL AND updated_at >= $1",
+            _records.as_utc(since),
+        )
+        return {row[0] for row in rows}
+
+    def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:
+        """`col = $1, …` and its parameters for a validated update, with `updated_at` (and `finished_at`)."""
+        values = _records.changes(fields, self._clock())
+        assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(values, start=1))
+        return assignments, [_to_column(name, value) for name, value in values.items()]
+
+
+def server_name(dsn: str) -> str:
+    """`host[:port]/database` from a PostgreSQL DSN, without user or password (for logs and errors)."""
+    parts = urlsplit(dsn)
+    query = parse_qs(parts.query)
+    host = parts.netloc.rpartition("@")[2] or query.get("host", ["localhost"])[0]
+    database = unquote(parts.path.lstrip("/")) or query.get("dbname", [""])[0]
+    return f"{host}/{database}"
+
+
+# --- encoding ----------------------------------------------------------------------------------------------
+
+
+def _to_column(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in JSON_FIELDS:
+        return _records.to_json(name, value)  # asyncpg sends jsonb as JSON text
+    if name in DATETIME_FIELDS:
+        return _records.as_utc(value)
+    if isinstance(value, str):
+        return str(value)  # a StrEnum (state, command) is stored as its plain value
+    return value
+
+
+def _from_row(row: asyncpg.Record) -> JobRecord:
+    return _records.to_record(row)  # asyncpg already gives timestamptz as an aware datetime
