@@ -41,14 +41,19 @@ async def run_bot() -> int:
     except SettingsError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    secrets = (settings.discord_token, settings.scenario_sdk_api_key, settings.scenario_sdk_api_secret)
+    setup_logging(settings.log_level, settings.log_format, secrets=[s.get_secret_value() for s in secrets])
 
     from bot.bootstrap import open_bot
+    from bot.health import HealthServerError
 
     async with contextlib.AsyncExitStack() as resources:
         try:
             bot = await resources.enter_async_context(open_bot(settings))
         except ValueError as exc:  # a form Settings accepts but this build has no backend for
+            print(f"Configuration error: {exc}", file=sys.stderr)
+            return 2
+        except HealthServerError as exc:  # METRICS_PORT taken, or METRICS_HOST not this machine's
             print(f"Configuration error: {exc}", file=sys.stderr)
             return 2
         except (OSError, sqlite3.Error) as exc:

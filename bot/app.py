@@ -10,8 +10,10 @@ import discord
 import yarl
 from discord.ext import commands
 
+from bot import logcontext
 from bot.attachments import DISCORD_CDN_HOSTS
 from bot.clock import SYSTEM_CLOCK, Clock
+from bot.health import HealthServer
 from bot.jobs.config import EngineConfig
 from bot.jobs.engine import JobEngine
 from bot.jobs.store import JobStore
@@ -23,7 +25,7 @@ from bot.tree import BotTree
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results")
+EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results", "cogs.status")
 
 
 class ScenarioBot(commands.Bot):
@@ -58,6 +60,8 @@ class ScenarioBot(commands.Bot):
         self.engine = JobEngine(
             store, scenario, self.delivery, config or EngineConfig.from_settings(settings), clock=clock
         )
+        self.health: HealthServer | None = None
+        """The /metrics, /healthz and /readyz endpoint, when `METRICS_PORT` is set (`open_bot` starts it)."""
         self.attachment_hosts = set(DISCORD_CDN_HOSTS)
         if settings.discord_api_base_url:
             # Behind a proxy (or a local fake), attachment URLs point at that host instead.
@@ -89,7 +93,12 @@ class ScenarioBot(commands.Bot):
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
         log.info("Using the gateway announced by DISCORD_API_BASE_URL")
 
+    def gateway_connected(self) -> bool:
+        """Whether the bot can hear Discord now: READY received, not closed, and the gateway socket open."""
+        return self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open
+
     async def on_ready(self) -> None:
+        logcontext.set_shard_count(self.shard_count)
         log.info("Ready as %s in %d server(s)", self.user, len(self.guilds))
 
     async def close(self) -> None:

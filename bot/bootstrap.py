@@ -10,13 +10,14 @@ builds the HTTP session → Scenario client → job store → engine → bot, an
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import aiohttp
 import discord
 
 from bot.app import ScenarioBot
 from bot.clock import SYSTEM_CLOCK, Clock
+from bot.health import HealthServer
 from bot.jobs.config import EngineConfig
 from bot.jobs.store import open_store
 from bot.scenario import ScenarioClient
@@ -34,7 +35,9 @@ async def open_bot(
     """The bot with everything it uses, ready to `start` (or `login` + `connect`); closed on the way out.
 
     `config` defaults to `EngineConfig.from_settings(settings)`; `clock` lets tests run time forward.
-    Raises `OSError` or `RuntimeError` when the job store cannot be opened.
+    Raises `OSError` or `RuntimeError` when the job store cannot be opened, and `HealthServerError` when
+    `METRICS_PORT` is set but cannot be listened on. That endpoint (`bot.health`) answers from here on, before
+    the bot logs in, so `/readyz` says "gateway not connected" until it has.
     """
     if settings.discord_api_base_url:
         # A rate-limit proxy (or a local fake Discord) takes every REST call.
@@ -61,7 +64,16 @@ async def open_bot(
                 clock=clock,
                 guild_ready_timeout=guild_ready_timeout,
             )
-            async with bot:
+            async with bot, AsyncExitStack() as endpoint:
+                if settings.metrics_port is not None:
+                    bot.health = await endpoint.enter_async_context(
+                        HealthServer(
+                            gateway_connected=bot.gateway_connected,
+                            store=store,
+                            host=settings.metrics_host,
+                            port=settings.metrics_port,
+                        )
+                    )
                 yield bot
     finally:
         await store.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -9,6 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.jobs.sqlite import SQLITE_FORMS, sqlite_path
+from bot.log import LogFormat
 from bot.scenario import DEFAULT_BASE_URL
 
 ENV_FILE = ".env"
@@ -16,6 +19,7 @@ DEFAULT_DATABASE_URL = "sqlite:///data/bot.db"
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 _POSTGRES_FORM = "postgresql://user:password@host:port/database"
+_HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 
 class Settings(BaseSettings):
@@ -43,7 +47,11 @@ class Settings(BaseSettings):
     job_timeout_seconds: float = Field(default=900.0, gt=0, allow_inf_nan=False)
     scenario_timeout_seconds: float = Field(default=60.0, gt=0, le=600, allow_inf_nan=False)
     max_attachment_mb: float = Field(default=25.0, gt=0, allow_inf_nan=False)
+    # The /metrics, /healthz and /readyz endpoint: off unless a port is given (0: any free port, for tests).
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = Field(default="127.0.0.1", min_length=1)
     log_level: LogLevel = "INFO"
+    log_format: LogFormat = "text"
 
     @field_validator("scenario_base_url", "discord_api_base_url")
     @classmethod
@@ -59,6 +67,18 @@ class Settings(BaseSettings):
         if not valid:
             raise ValueError("must be an http:// or https:// URL with a host, such as https://example.com/v1")
         return value.rstrip("/")
+
+    @field_validator("metrics_host")
+    @classmethod
+    def _metrics_host(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if not _HOST_NAME.fullmatch(value):
+                raise ValueError(
+                    "must be an IP address or a host name, such as 127.0.0.1 or 0.0.0.0 (no scheme, no port)"
+                ) from None
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -81,6 +101,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_case(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @property
     def max_attachment_bytes(self) -> int:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import logging
 
+from bot import metrics
 from bot.jobs import texts
-from bot.jobs._submission import JobContext, NoSlot, Refused, Submitter
+from bot.jobs._submission import JobContext, JobPart, NoSlot, Refused, Submitter
 from bot.jobs.delivery import Delivered, DeliveryError, OutputImage, Reply
 from bot.jobs.models import ACTIVE_STATES, JobRecord, JobState
 from bot.scenario import (
@@ -34,15 +35,11 @@ from bot.scenario import (
 log = logging.getLogger(__name__)
 
 
-class JobRunner:
+class JobRunner(JobPart):
     """Runs one job at a time per call of `run`; free of Discord, it posts through the `ProgressBoard`."""
 
     def __init__(self, context: JobContext) -> None:
-        self._store = context.store
-        self._scenario = context.scenario
-        self._board = context.board
-        self._config = context.config
-        self._clock = context.clock
+        super().__init__(context)
         self._submitter = Submitter(context)
 
     async def run(self, job_id: str, *, resumed: bool, record: JobRecord | None = None) -> NoSlot | bool:
@@ -52,6 +49,7 @@ class JobRunner:
         if job is None or not job.state.active:
             return False
         held_slot = False
+        noticed: float | None = None  # when Scenario's success was recorded: the start of the bot's added latency
         resumed_delivery = resumed and job.state is JobState.DELIVERING
         just_sent = job.state in (JobState.QUEUED, JobState.SUBMITTING)
         try:
@@ -67,9 +65,10 @@ class JobRunner:
             if job is not None and job.state is JobState.RUNNING:
                 held_slot = True
                 job = await self._wait_for_result(job, just_sent=just_sent)
+                noticed = self._clock.monotonic()
             if job is not None and job.state is JobState.DELIVERING:
                 held_slot = True
-                await self._deliver(job, resumed=resumed_delivery)
+                await self._deliver(job, resumed=resumed_delivery, noticed=noticed)
         except Exception:
             log.exception("Job %s stopped on an unexpected error", job_id)
             await self.fail(job_id, texts.UNEXPECTED)
@@ -112,7 +111,7 @@ class JobRunner:
             output_asset_ids=list(final.metadata.asset_ids or []),
         )
 
-    async def _deliver(self, job: JobRecord, *, resumed: bool) -> None:
+    async def _deliver(self, job: JobRecord, *, resumed: bool, noticed: float | None = None) -> None:
         try:
             images = await self.download(job)
         except ScenarioError as exc:
@@ -132,7 +131,9 @@ class JobRunner:
                 if not exc.retryable:
                     break
                 continue
-            await self._record_delivery(job, delivered, JobState.DELIVERING)
+            posted = self._clock.monotonic()
+            if await self._record_delivery(job, delivered, JobState.DELIVERING) and noticed is not None:
+                metrics.delivered_after(posted - noticed)
             return
         await self._undelivered(job, texts.undelivered(job.id, error))
 
@@ -142,6 +143,7 @@ class JobRunner:
             job.id, [JobState.DELIVERING], JobState.UNDELIVERED, last_error=reason
         )
         if undelivered is not None:  # tell the requester why, where Discord still lets the bot (best effort)
+            metrics.job_ended(JobState.UNDELIVERED.value, self._since_request(undelivered))
             await self._board.fail(undelivered, reason)
 
     async def repost(self, job: JobRecord, reply: Reply) -> Delivered:
@@ -153,8 +155,10 @@ class JobRunner:
             await self._record_delivery(job, delivered, JobState.UNDELIVERED)
         return delivered
 
-    async def _record_delivery(self, job: JobRecord, delivered: Delivered, source: JobState) -> None:
-        await self._store.transition(
+    async def _record_delivery(self, job: JobRecord, delivered: Delivered, source: JobState) -> bool:
+        """Record the job delivered; False if it was not in `source` any more. A job is counted once, at the
+        first state it rests in: an undelivered one posted later with `/show` stays counted as undelivered."""
+        recorded = await self._store.transition(
             job.id,
             [source],
             JobState.DELIVERED,
@@ -162,7 +166,12 @@ class JobRunner:
             delivered_via=delivered.via,
             delivery_note=delivered.note,
             last_error=None,
+            # A job delivered by a later `/show` keeps the time its result was ready: that is what people waited.
+            **({"finished_at": job.finished_at} if job.finished_at is not None else {}),
         )
+        if recorded is not None and source is JobState.DELIVERING:
+            metrics.job_ended(JobState.DELIVERED.value, self._since_request(recorded))
+        return recorded is not None
 
     async def download(self, job: JobRecord) -> list[OutputImage]:
         """Fetch a job's output images from Scenario (fresh URLs, capped downloads)."""
@@ -187,8 +196,13 @@ class JobRunner:
         """End an active job without images and tell the requester why."""
         failed = await self._store.transition(job_id, ACTIVE_STATES, state, last_error=text)
         if failed is not None:
+            metrics.job_ended(failed.state.value, self._since_request(failed))
             await self._board.fail(failed, text)
         return None
+
+    def _since_request(self, job: JobRecord) -> float:
+        """Seconds from the request to now, on the engine's clock (the job's duration when it just ended)."""
+        return (self._clock.now() - job.created_at).total_seconds()
 
     def elapsed(self, job: JobRecord) -> float:
         started = job.submit_started_at or job.created_at

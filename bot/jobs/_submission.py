@@ -26,6 +26,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot import logcontext, metrics
 from bot.clock import Clock
 from bot.jobs import texts
 from bot.jobs._board import ProgressBoard
@@ -80,8 +81,8 @@ class JobContext:
     clock: Clock
 
 
-class Submitter:
-    """Turns a `submitting` record into a running one, within one budget of POSTs (see the module doc)."""
+class JobPart:
+    """One part of a job's run, with the context's members at hand."""
 
     def __init__(self, context: JobContext) -> None:
         self._store = context.store
@@ -89,6 +90,10 @@ class Submitter:
         self._board = context.board
         self._config = context.config
         self._clock = context.clock
+
+
+class Submitter(JobPart):
+    """Turns a `submitting` record into a running one, within one budget of POSTs (see the module doc)."""
 
     async def submit(self, job: JobRecord) -> SubmitOutcome | None:
         """Send a queued job (None if it was canceled meanwhile)."""
@@ -181,11 +186,17 @@ class Submitter:
         return await self._scenario.find_submitted_job(job.model_id, job.inputs, since=since, exclude_job_ids=exclude)
 
     async def _running(self, job: JobRecord, scenario_job: Job, *, cost: float | None = None) -> JobRecord | None:
-        return await self._store.transition(
+        # From here on (a failure to record it included), the job's lines name the Scenario job it paid for.
+        logcontext.bind(scenario_job_id=scenario_job.job_id)
+        running = await self._store.transition(
             job.id,
             [JobState.SUBMITTING],
             JobState.RUNNING,
             scenario_job_id=scenario_job.job_id,
             scenario_status=str(scenario_job.status),
-            cost=cost,
+            # A job found after its answer was lost was charged too: its listing says how much.
+            cost=cost if cost is not None else (scenario_job.billing.cu_cost if scenario_job.billing else None),
         )
+        if running is not None:
+            metrics.credits_spent(running.cost)
+        return running

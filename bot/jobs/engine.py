@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 
+from bot import logcontext
 from bot.clock import SYSTEM_CLOCK, Clock
 from bot.errors import NotAllowedError, UserFacingError
 from bot.jobs import texts
@@ -24,6 +25,7 @@ from bot.jobs.config import EngineConfig
 from bot.jobs.delivery import Delivered, Delivery, DeliveryError, Reply
 from bot.jobs.models import JobRecord, JobState
 from bot.jobs.queue import JobQueue
+from bot.jobs.status import EngineStatus, read_status
 from bot.jobs.store import JobStore
 from bot.scenario import ScenarioClient
 
@@ -67,7 +69,8 @@ class JobEngine:
                 text = texts.queued_text(positions.get(job.id))
             else:
                 text = texts.running_text(job.scenario_status or "queued", job.progress, self.runner.elapsed(job))
-            self._spawn_aux(self.board.show(job, f"{texts.RESTART_NOTE}\n{text}", force=True))
+            with logcontext.job_context(job.id, job.guild_id, job.scenario_job_id):  # the notice's task is the job's
+                self._spawn_aux(self.board.show(job, f"{texts.RESTART_NOTE}\n{text}", force=True))
         self.queue.open = True
         self.queue.pump()
 
@@ -116,24 +119,38 @@ class JobEngine:
         """Post a finished job's images again through `reply` (`/show`); an undelivered job becomes delivered."""
         self.check_repostable(job)
         try:
-            return await self.runner.repost(job, reply)
+            with logcontext.job_context(job.id, job.guild_id, job.scenario_job_id):
+                return await self.runner.repost(job, reply)
         except DeliveryError as exc:
             raise UserFacingError(f"Discord did not take the result: {exc}") from exc
+
+    # -- what operators see ----------------------------------------------------------------------------
+    async def status(self) -> EngineStatus:
+        """The line, the ceiling, the last errors, the p95 wait of the last hour and today's spend (`/status`)."""
+        return await read_status(self.queue, self.store, self._clock.now())
 
     # -- tasks -----------------------------------------------------------------------------------------
     def _spawn(self, job_id: str, record: JobRecord | None) -> None:
         self._tasks[job_id] = asyncio.create_task(self._run(job_id, record), name=f"job-{job_id}")
 
     async def _run(self, job_id: str, record: JobRecord | None) -> None:
+        # This task is the job's own: every line logged in it, and in the tasks it spawns, carries the job's
+        # fields (it may have been started from another job's task: `bind_job` replaces that one's).
+        logcontext.bind_job(job_id)
         outcome: NoSlot | bool = False
+        resumed = record is None
         try:
             # A job taken from the line is as it was stored (cancel takes it out of the line first), so the
             # record kept in memory saves a read; a resumed job (record None) is read from the store.
-            outcome = await self.runner.run(job_id, resumed=record is None, record=record)
+            job = record or await self.store.get(job_id)
+            if job is not None:
+                logcontext.bind_job(job_id, job.guild_id, job.scenario_job_id)
+            outcome = await self.runner.run(job_id, resumed=resumed, record=job)
             if isinstance(outcome, NoSlot):
                 await self.queue.wait_for_slot(outcome.job, outcome.limit)
         finally:
             self._tasks.pop(job_id, None)
+            logcontext.clear()  # the jobs this one's end starts next are not this job
             if not isinstance(outcome, NoSlot):
                 self.queue.finished(job_id, freed_slot=outcome)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -49,6 +50,17 @@ class Command(StrEnum):
 
     IMAGINE = "imagine"
     CHARACTER = "character"
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedJob:
+    """A job that came to rest, as `/status` reads it: how it ended, when it was asked for and ended, its cost."""
+
+    id: str
+    state: JobState
+    created_at: datetime
+    finished_at: datetime
+    cost: float | None
 
 
 def new_job_id() -> str:

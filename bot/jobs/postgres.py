@@ -21,8 +21,8 @@ import asyncpg
 
 from bot.clock import utcnow
 from bot.jobs import _records
-from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
-from bot.jobs.models import JobRecord, JobState
+from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS, as_utc
+from bot.jobs.models import FinishedJob, JobRecord, JobState
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,13 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         CREATE INDEX jobs_state ON jobs (state);
         CREATE INDEX jobs_user_created ON jobs (user_id, created_at);
         CREATE INDEX jobs_claimed ON jobs (updated_at) WHERE scenario_job_id IS NOT NULL;
+        """,
+    ),
+    (
+        2,
+        """
+        -- /status reads the jobs that finished in the last hour and today.
+        CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
         """,
     ),
 )
@@ -165,6 +172,10 @@ class PostgresJobStore:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+    async def ping(self) -> None:
+        """`SELECT 1` on a pooled connection: raises when the store is not open or the server does not answer."""
+        await self._db.fetchval("SELECT 1")
 
     @property
     def schema_version(self) -> int:
@@ -301,6 +312,20 @@ class PostgresJobStore:
             _records.as_utc(since),
         )
         return {row[0] for row in rows}
+
+    async def finished_since(self, since: datetime) -> Sequence[FinishedJob]:
+        """Jobs that came to rest at or after `since` (a naive datetime is UTC), in the order they did."""
+        rows = await self._db.fetch(
+            "SELECT id, state, created_at, finished_at, cost FROM jobs WHERE finished_at >= $1"
+            " ORDER BY finished_at, seq",
+            as_utc(since),
+        )
+        return [
+            FinishedJob(
+                row["id"], JobState(row["state"]), as_utc(row["created_at"]), as_utc(row["finished_at"]), row["cost"]
+            )
+            for row in rows
+        ]
 
     def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:
         """`col = $1, …` and its parameters for a validated update, with `updated_at` (and `finished_at`)."""

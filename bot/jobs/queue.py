@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
+from bot import metrics
 from bot.clock import Clock
 from bot.errors import NotAllowedError, QueueFullError, ShuttingDownError, UserFacingError
 from bot.jobs import texts
@@ -55,6 +56,11 @@ class JobQueue:
         self._positions_task: asyncio.Task[None] | None = None
         self.open = False
         self.closing = False
+        metrics.watch_queue(
+            waiting=lambda: self.waiting,
+            running=lambda: len(self.scheduler.running),
+            ceiling=lambda: self.scheduler.limit,
+        )
 
     # -- admission -------------------------------------------------------------------------------------
     def check_capacity(self, user_id: int) -> None:
@@ -96,6 +102,7 @@ class JobQueue:
         updated = await self._store.transition(job_id, [JobState.QUEUED], JobState.CANCELED, last_error="Canceled")
         if updated is None:
             raise UserFacingError(texts.just_started(job_id))
+        metrics.job_ended(JobState.CANCELED.value)
         self.scheduler.remove(job_id)
         self._queued.pop(job_id, None)
         await self._board.finish(updated, texts.CANCELED_TEXT)

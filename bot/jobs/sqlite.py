@@ -23,7 +23,7 @@ import aiosqlite
 from bot.clock import utcnow
 from bot.jobs import _records
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
-from bot.jobs.models import JobRecord, JobState
+from bot.jobs.models import FinishedJob, JobRecord, JobState
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,13 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         -- A failed job that has images but no posted message could not be delivered: `undelivered` now.
         UPDATE jobs SET state = 'undelivered'
             WHERE state = 'failed' AND output_asset_ids != '[]' AND delivered_message_ids = '[]';
+        """,
+    ),
+    (
+        3,
+        """
+        -- /status reads the jobs that finished in the last hour and today.
+        CREATE INDEX jobs_finished ON jobs (finished_at);
         """,
     ),
 )
@@ -170,6 +177,10 @@ class SQLiteJobStore:
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()
+
+    async def ping(self) -> None:
+        """`SELECT 1`: raises when the store is not open or the database does not answer."""
+        await _scalar(self._conn, "SELECT 1")
 
     @property
     def schema_version(self) -> int:
@@ -298,6 +309,24 @@ class SQLiteJobStore:
             (_format_datetime(since),),
         )
         return {row[0] for row in rows}
+
+    async def finished_since(self, since: datetime) -> Sequence[FinishedJob]:
+        """Jobs that came to rest at or after `since` (a naive datetime is UTC), in the order they did."""
+        rows = await self._conn.execute_fetchall(
+            "SELECT id, state, created_at, finished_at, cost FROM jobs WHERE finished_at >= ?"
+            " ORDER BY finished_at, rowid",
+            (_format_datetime(since),),
+        )
+        return [
+            FinishedJob(
+                id=row["id"],
+                state=JobState(row["state"]),
+                created_at=_records.as_utc(datetime.fromisoformat(row["created_at"])),
+                finished_at=_records.as_utc(datetime.fromisoformat(row["finished_at"])),
+                cost=row["cost"],
+            )
+            for row in rows
+        ]
 
     def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:
         """`col = ?, …` and its parameters for a validated update, with `updated_at` (and `finished_at`)."""

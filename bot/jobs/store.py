@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from bot.jobs.models import JobRecord, JobState
+from bot.jobs.models import FinishedJob, JobRecord, JobState
 
 
 class JobStore(Protocol):
@@ -21,6 +21,9 @@ class JobStore(Protocol):
 
     async def close(self) -> None:
         """Finish pending writes and disconnect."""
+
+    async def ping(self) -> None:
+        """Run a trivial query (`SELECT 1`); raises when the database does not answer (readiness checks)."""
 
     async def add(self, job: JobRecord) -> None:
         """Insert a new record."""
@@ -46,6 +49,9 @@ class JobStore(Protocol):
 
     async def scenario_job_ids_since(self, since: Any) -> set[str]:
         """Scenario job ids already claimed by records touched at or after `since` (a superset is harmless)."""
+
+    async def finished_since(self, since: Any) -> Sequence[FinishedJob]:
+        """Jobs that came to rest (`finished_at`) at or after `since`, in the order they did."""
 
 
 def open_store(database_url: str) -> JobStore:

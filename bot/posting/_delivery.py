@@ -22,6 +22,7 @@ from enum import Enum
 import aiohttp
 import discord
 
+from bot import metrics
 from bot.clock import utcnow
 from bot.images import ImageTooLargeError
 from bot.jobs import texts
@@ -59,8 +60,13 @@ class Verdict(Enum):
 
 
 def classify(exc: BaseException) -> Verdict | None:
-    """The one reading of a Discord error; None for an error that is not Discord's (a bug: let it rise)."""
+    """The one reading of a Discord error; None for an error that is not Discord's (a bug: let it rise).
+
+    Every error it reads is counted in `bot_discord_errors_total` and remembered for `/status`.
+    """
     if isinstance(exc, discord.HTTPException):
+        # Discord's own error code when it gave one (50027, 40005…), else the HTTP status (429, 502…).
+        metrics.discord_error(exc.code or exc.status, f"{_describe(exc)} (error code {exc.code})")
         if exc.status == 413 or exc.code == TOO_LARGE:
             return Verdict.TOO_LARGE
         if exc.status in (401, 403, 404) or exc.code == INVALID_TOKEN:
@@ -69,6 +75,8 @@ def classify(exc: BaseException) -> Verdict | None:
             return Verdict.RETRY
         return Verdict.REFUSED
     if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+        # The class only: a network error's text can hold the request's URL, and so an interaction token.
+        metrics.discord_error(type(exc).__name__, f"{type(exc).__name__} (no answer from Discord)")
         return Verdict.RETRY
     return None
 

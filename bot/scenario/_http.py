@@ -21,6 +21,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from bot import metrics
 from bot.retry import RetryPolicy
 from bot.scenario.errors import (
     APIConnectionError,
@@ -174,7 +175,11 @@ async def send_json(
     body: Any,
     timeout: float,
 ) -> Response:
-    """One request to the API: 2xx JSON → `Response`, anything else → a `ScenarioError`."""
+    """One request to the API: 2xx JSON → `Response`, anything else → a `ScenarioError`.
+
+    Each call is counted in `bot_scenario_requests_total` under its route template, never its path.
+    """
+    route = metrics.endpoint(method, path)
     started = time.perf_counter()
     failure: BaseException | None = None
     try:
@@ -195,15 +200,23 @@ async def send_json(
         # Raised outside the except block so the aiohttp error (and its request headers) is not chained.
         error = describe_failure(failure, timeout=timeout)
         log.debug("Scenario %s %s failed: %s", method, path, error)
+        metrics.scenario_request(route, type(error).__name__)
+        metrics.scenario_error(f"{route}: {error}")
         raise error
+    metrics.scenario_request(route, status)
     request_id = request_id_of(resp_headers)
     log.debug(
         "Scenario %s %s -> %s (request id %s, %.0f ms)",
         method, path, status, request_id, (time.perf_counter() - started) * 1000,
     )  # fmt: skip
-    if status >= 400:
-        raise error_from_response(status, raw, resp_headers, method=method, path=path)
-    return Response(status, decode_json(raw, status=status, request_id=request_id, what=f"{method} {path}"), request_id)
+    try:
+        if status >= 400:
+            raise error_from_response(status, raw, resp_headers, method=method, path=path)
+        data = decode_json(raw, status=status, request_id=request_id, what=f"{method} {path}")
+    except ScenarioError as exc:
+        metrics.scenario_error(str(exc).replace(f"{method} {path}", route))  # the route: no job or asset id
+        raise
+    return Response(status, data, request_id)
 
 
 async def read_capped(response: aiohttp.ClientResponse, max_bytes: int, *, asset_id: str | None = None) -> bytes:
@@ -230,16 +243,24 @@ async def fetch_bytes(
     target = URL(url, encoded=True)
     where = f"the CDN {target.path}"  # never the query: the signature is a credential for the file
     failure: BaseException | None = None
+    answered = False
     try:
         async with session.get(target, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+            answered = True
+            metrics.scenario_request(metrics.CDN, resp.status)
             request_id = request_id_of(resp.headers)
             log.debug("CDN GET %s -> %s (request id %s)", target.path, resp.status, request_id)
             if resp.status >= 400:
                 raw = await resp.content.read(4096)
-                raise error_from_response(resp.status, raw, resp.headers, method="GET", path=where)
+                refused = error_from_response(resp.status, raw, resp.headers, method="GET", path=where)
+                metrics.scenario_error(str(refused).replace(where, "the CDN"))
+                raise refused
             return await read_capped(resp, max_bytes, asset_id=asset_id)
     except (aiohttp.ClientError, TimeoutError) as exc:
         failure = exc
     error = describe_failure(failure, timeout=timeout)
     log.debug("CDN GET %s failed: %s", target.path, error)
+    if not answered:  # a body cut off after the status was counted is the same request, not another
+        metrics.scenario_request(metrics.CDN, type(error).__name__)
+    metrics.scenario_error(f"{metrics.CDN}: {error}")
     raise error

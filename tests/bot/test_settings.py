@@ -188,7 +188,10 @@ MALFORMED = {
     "JOB_TIMEOUT_SECONDS": "-15",
     "SCENARIO_TIMEOUT_SECONDS": "abc",
     "MAX_ATTACHMENT_MB": "1e999",
+    "METRICS_PORT": "9100/tcp",
+    "METRICS_HOST": "http://0.0.0.0",
     "LOG_LEVEL": "verbose",
+    "LOG_FORMAT": "logfmt",
 }
 
 
@@ -213,6 +216,8 @@ def test_every_malformed_setting_is_refused_by_name(environ: pytest.MonkeyPatch,
         ("MAX_ATTACHMENT_MB", "nan"),
         ("JOB_TIMEOUT_SECONDS", "inf"),
         ("SCENARIO_TIMEOUT_SECONDS", "nan"),
+        ("METRICS_PORT", "65536"),
+        ("METRICS_PORT", "-1"),
     ],
 )
 def test_numbers_out_of_range_are_refused(environ: pytest.MonkeyPatch, name: str, value: str) -> None:
@@ -238,3 +243,16 @@ def test_python_m_bot_stops_at_once_naming_a_missing_variable(missing: str, tmp_
     assert missing in lines[0]
     for value in REQUIRED.values():
         assert value not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "metrics.bot-net.internal"])
+def test_metrics_host_takes_an_address_or_a_host_name(environ: pytest.MonkeyPatch, host: str) -> None:
+    environ.setenv("METRICS_HOST", host)
+    environ.setenv("METRICS_PORT", "9100")
+    settings = load_settings()
+    assert (settings.metrics_host, settings.metrics_port) == (host, 9100)
+
+
+def test_metrics_are_off_unless_a_port_is_set(environ: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert (settings.metrics_port, settings.metrics_host) == (None, "127.0.0.1")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import discord
+
 from tests.cogs.conftest import World
 
 STRING, INTEGER, BOOLEAN, ATTACHMENT = 3, 4, 5, 11
@@ -62,9 +64,17 @@ async def test_every_command_and_option_is_described_and_choices_have_friendly_n
 
 async def test_commands_install_anywhere_and_work_in_dms(world: World) -> None:
     names = {c["name"] for c in world.discord.global_commands}
-    assert {"imagine", "character", "jobs", "history", "show"} <= names
+    assert {"imagine", "character", "jobs", "history", "show", "status"} <= names
     for registered in world.discord.global_commands:
         assert sorted(registered["integration_types"]) == [0, 1], registered["name"]
         assert sorted(registered["contexts"]) == [0, 1, 2], registered["name"]
     # The fake validated the PUT against Discord's OpenAPI spec; a violation would be listed here.
     assert not world.discord.violations
+
+
+async def test_status_is_for_server_managers_and_everything_else_for_everyone(world: World) -> None:
+    manage_guild = discord.Permissions(manage_guild=True).value
+    assert int(command(world, "status")["default_member_permissions"]) == manage_guild == 1 << 5
+    assert command(world, "status")["description"]
+    others = [c for c in world.discord.global_commands if c["name"] != "status"]
+    assert others and all(c.get("default_member_permissions") is None for c in others)

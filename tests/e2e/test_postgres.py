@@ -10,6 +10,7 @@ from pathlib import Path
 
 import asyncpg
 
+from bot.jobs.postgres import MIGRATIONS
 from tests.e2e.conftest import TERMINAL, WAIT, MakeE2E, job_id_of
 from tests.e2e.test_process import VALID, run_to_exit
 
@@ -54,7 +55,7 @@ async def test_an_imagine_is_delivered_and_recorded_in_postgresql(postgres_url: 
     assert len(e2e.paid_generates()) == 1 and len(e2e.result_posts()) == 1
     assert not (e2e.workdir / "data").exists()  # nothing went to the default SQLite file
     where = postgres_url.rpartition("@")[2]
-    assert f"Job store open at PostgreSQL {where} (schema version 1)" in e2e.bot.log()
+    assert f"Job store open at PostgreSQL {where} (schema version {MIGRATIONS[-1][0]})" in e2e.bot.log()
 
 
 async def test_an_unreachable_postgresql_stops_the_bot_with_one_line(tmp_path: Path) -> None:

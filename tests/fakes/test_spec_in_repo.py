@@ -30,7 +30,9 @@ def test_no_test_or_tool_reaches_outside_the_clone() -> None:
         path.relative_to(ROOT).as_posix()
         for folder in ("bot", "cogs", "fakes", "tests", "bench", ".ci")
         for path in (ROOT / folder).rglob("*")
-        if path.is_file() and path.suffix in {".py", ""} and path != Path(__file__)
+        if path.is_file()
+        and path.suffix in {".py", ""}
+        and path != Path(__file__)
         and "shared/reference" in path.read_text(encoding="utf-8", errors="ignore")
     ]
     assert offenders == []

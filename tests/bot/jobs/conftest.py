@@ -82,7 +82,6 @@ class Harness:
             await asyncio.sleep(0.005)
         raise AssertionError("the engine did not settle in time")
 
-
     async def wait_for_state(self, job_id: str, *states: JobState, timeout: float = 20.0) -> JobRecord:
         """Poll the store until the job is in one of `states`."""
         loop = asyncio.get_running_loop()

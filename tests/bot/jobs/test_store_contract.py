@@ -280,6 +280,51 @@ async def test_scenario_job_ids_include_old_records_submitted_recently(make_stor
     assert at_the_instant == {"job_recent"}
 
 
+async def test_finished_since_lists_jobs_that_came_to_rest_in_the_order_they_did(make_store: MakeStore) -> None:
+    clock = {"now": T0}
+    async with make_store(clock=lambda: clock["now"]) as s:
+        jobs = [record(created=T0 - timedelta(minutes=n)) for n in range(6)]
+        for job in jobs:
+            await s.add(job)
+        ends = [  # (job, state it ends in, minutes after T0, cost)
+            (jobs[0], JobState.DELIVERED, 3, 6.0),
+            (jobs[1], JobState.FAILED, 1, 4.5),
+            (jobs[2], JobState.CANCELED, 2, None),
+            (jobs[3], JobState.UNDELIVERED, 5, 6.0),
+            (jobs[4], JobState.DELIVERED, -10, 6.0),  # before `since`
+        ]
+        for job, state, minutes, cost in ends:
+            clock["now"] = T0 + timedelta(minutes=minutes)
+            await s.transition(job.id, [JobState.QUEUED], state, cost=cost)
+        # jobs[5] is still queued: no finished_at
+
+        found = await s.finished_since(T0)
+        at_the_instant = await s.finished_since((T0 + timedelta(minutes=1)).replace(tzinfo=None))  # naive: UTC
+        later = await s.finished_since(T0 + timedelta(days=1))
+
+    assert [(f.id, f.state, f.cost) for f in found] == [
+        (jobs[1].id, JobState.FAILED, 4.5),
+        (jobs[2].id, JobState.CANCELED, None),
+        (jobs[0].id, JobState.DELIVERED, 6.0),
+        (jobs[3].id, JobState.UNDELIVERED, 6.0),
+    ]
+    assert [f.finished_at for f in found] == [T0 + timedelta(minutes=m) for m in (1, 2, 3, 5)]
+    assert [f.created_at for f in found] == [jobs[n].created_at for n in (1, 2, 0, 3)]
+    assert all(f.created_at.utcoffset() == f.finished_at.utcoffset() == timedelta(0) for f in found)
+    assert [f.id for f in at_the_instant] == [jobs[1].id, jobs[2].id, jobs[0].id, jobs[3].id]
+    assert list(later) == []
+
+
+async def test_ping_answers_while_open_and_raises_otherwise(make_store: MakeStore) -> None:
+    store = make_store()
+    with pytest.raises(RuntimeError, match="not open"):
+        await store.ping()
+    async with store:
+        assert await store.ping() is None
+    with pytest.raises(RuntimeError, match="not open"):
+        await store.ping()
+
+
 # --- lifecycle ---------------------------------------------------------------------------------------------
 
 

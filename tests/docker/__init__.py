@@ -1,0 +1,1 @@
+"""The Docker image, proven without a Docker engine: the Dockerfile parsed by Docker's parser, its build replayed."""
