@@ -171,7 +171,7 @@ class DiscordDelivery:
             return _Outgoing(content, mention=f"<@{job.user_id}> ")
 
         try:
-            await self._first_place(job, compose, nonce=f"{job.id}:fail")
+            await self._first_place(job, compose, nonce=f"{job.id}:fail", any_error_moves_on=True)
         except DeliveryError as exc:
             log.warning("Could not tell the requester of job %s that it ended: %s", job.id, exc)
 
@@ -227,9 +227,13 @@ class DiscordDelivery:
 
     # -- places --------------------------------------------------------------------------------------
     async def _first_place(
-        self, job: JobRecord, compose: Compose, *, nonce: str
+        self, job: JobRecord, compose: Compose, *, nonce: str, any_error_moves_on: bool = False
     ) -> tuple[discord.Message, str, list[str]]:
-        """The interaction's message while its token lives, else the channel, else a DM: the first that can."""
+        """The interaction's message while its token lives, else the channel, else a DM: the first that can.
+
+        A result moves on only from a place that cannot take it (elsewhere, the engine retries or keeps it for
+        `/show`); a short notice (`any_error_moves_on`) tries every place before giving up."""
+        failure: DeliveryError | None = None
         webhook = self._webhook(job)
         places: list[tuple[str, int]] = []
         if webhook is not None:
@@ -252,8 +256,14 @@ class DiscordDelivery:
             except _Unusable as exc:
                 log.info("Job %s: cannot post via %s (%s); trying the next place", job.id, place, exc)
                 continue
+            except DeliveryError as exc:
+                if not any_error_moves_on:
+                    raise
+                log.info("Job %s: posting via %s failed (%s); trying the next place", job.id, place, exc)
+                failure = exc
+                continue
             return message, place, notes
-        raise DeliveryError(NOWHERE)
+        raise failure or DeliveryError(NOWHERE)
 
     async def _send(self, job: JobRecord, place: str, out: _Outgoing, nonce: str) -> discord.Message:
         """A new message in the job's channel or in the requester's DMs, de-duplicated by its nonce."""

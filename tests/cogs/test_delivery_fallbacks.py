@@ -188,6 +188,19 @@ async def test_a_plain_4xx_on_the_channel_leaves_the_job_for_show_and_tells_the_
     assert (await world.result_of(again)).attachments
 
 
+async def test_when_the_channel_refuses_the_notice_too_the_requester_hears_by_dm(world: World) -> None:
+    in_the_channel = rf"^/channels/{world.discord.channel_id}/messages$"  # not the DM channel's
+    world.discord.inject("POST", in_the_channel, 400, json=INVALID_FORM_BODY, times=None)
+    interaction = await command(world, age_seconds=NEARLY_EXPIRED)
+    job = await finished(world, interaction)
+
+    assert job.state is JobState.UNDELIVERED
+    [notice] = await world.discord.wait_for(
+        lambda: [m for m in world.discord.dm_messages(DEFAULT_USER_ID) if "❌" in m.content]
+    )
+    assert f"/show {job.id}" in notice.content and not notice.attachments
+
+
 async def test_a_5xx_on_the_channel_is_retried_and_the_result_posted_once(world: World) -> None:
     # 503, which discord.py does not retry by itself: the engine's own retry must carry the delivery.
     world.discord.inject("POST", CHANNEL_MESSAGES, 503, json={"message": "Service Unavailable", "code": 0})
