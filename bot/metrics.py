@@ -46,7 +46,9 @@ JOBS = Counter(
 JOBS_IN_FLIGHT = Gauge("bot_jobs_in_flight", "Jobs holding one of Scenario's parallel slots now.", registry=REGISTRY)
 QUEUE_DEPTH = Gauge("bot_queue_depth", "Jobs waiting in line for a slot.", registry=REGISTRY)
 SCENARIO_CEILING = Gauge(
-    "bot_scenario_ceiling", "Scenario jobs allowed at once (lowered when the plan allows fewer).", registry=REGISTRY
+    "bot_scenario_ceiling",
+    "Scenario jobs allowed at once: the plan's ceiling as learned from its 429s (NaN until known), or the cap.",
+    registry=REGISTRY,
 )
 SCENARIO_REQUESTS = Counter(
     "bot_scenario_requests",

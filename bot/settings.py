@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     # A Discord snowflake: a positive 64-bit number.
     dev_guild_id: int | None = Field(default=None, gt=0, lt=2**64)
 
-    max_parallel_jobs: int = Field(default=3, ge=1, le=100)
+    max_parallel_jobs: Literal["auto"] | int = "auto"
     max_queued_per_user: int = Field(default=5, ge=1, le=100)
     job_timeout_seconds: float = Field(default=900.0, gt=0, allow_inf_nan=False)
     scenario_timeout_seconds: float = Field(default=60.0, gt=0, le=600, allow_inf_nan=False)
@@ -96,6 +96,16 @@ class Settings(BaseSettings):
             raise ValueError(f"must be {SQLITE_FORMS}, or {_POSTGRES_FORM}")
         sqlite_path(value)  # the store's own reading of the URL, so the two can never disagree
         return value
+
+    @field_validator("max_parallel_jobs", mode="before")
+    @classmethod
+    def _auto_or_a_number(cls, value: object) -> object:
+        text = str(value).strip().lower()
+        if text == "auto":
+            return "auto"
+        if not text.isdigit() or not 1 <= int(text) <= 100:
+            raise ValueError("must be auto (the plan's own ceiling) or a whole number from 1 to 100")
+        return int(text)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -35,9 +35,13 @@ def render(status: EngineStatus) -> str:
         wait = "no request was answered in the last hour"
     else:
         wait = f"p95 **{seconds(status.p95_wait)}** over {status.answered_last_hour} job(s) in the last hour"
+    if status.ceiling is None:
+        ceiling = "a ceiling not learned yet (Scenario's first 429 sets it)"
+    else:
+        ceiling = f"**{status.ceiling}** at once"
     lines = [
         "**Bot status**",
-        f"📥 Queue: **{status.waiting}** waiting · **{status.running}** running of **{status.ceiling}** at once",
+        f"📥 Queue: **{status.waiting}** waiting · **{status.running}** running of {ceiling}",
         f"⏱️ Request → result: {wait}",
         f"💳 Spent today (UTC): **{status.spent_today:g} CU** over {status.finished_today} finished job(s)",
         f"🎨 Last Scenario error: {last_error(status.last_scenario_error)}",

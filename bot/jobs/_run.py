@@ -64,7 +64,10 @@ class JobRunner(JobPart):
                 job = outcome
             if job is not None and job.state is JobState.RUNNING:
                 held_slot = True
-                job = await self._wait_for_result(job, just_sent=just_sent)
+                try:
+                    job = await self._wait_for_result(job, just_sent=just_sent)
+                finally:
+                    self._on_slot_free(job_id)  # Scenario is done with it: the next job may start while this posts
                 noticed = self._clock.monotonic()
             if job is not None and job.state is JobState.DELIVERING:
                 held_slot = True

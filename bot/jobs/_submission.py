@@ -23,6 +23,7 @@ A job found this way is matched by its exact input and must not belong to anothe
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -79,6 +80,10 @@ class JobContext:
     board: ProgressBoard
     config: EngineConfig
     clock: Clock
+    on_answer: Callable[[str, bool], None] = lambda job_id, accepted: None
+    """Told when Scenario answers a job's POST other than with 429 (`accepted`: it created the job)."""
+    on_slot_free: Callable[[str], None] = lambda job_id: None
+    """Told when a job no longer counts against the plan's ceiling (Scenario finished it)."""
 
 
 class JobPart:
@@ -90,6 +95,8 @@ class JobPart:
         self._board = context.board
         self._config = context.config
         self._clock = context.clock
+        self._on_answer = context.on_answer
+        self._on_slot_free = context.on_slot_free
 
 
 class Submitter(JobPart):
@@ -124,7 +131,9 @@ class Submitter(JobPart):
         except PlanLimitError as exc:
             return await self._no_slot(job, exc)
         except ScenarioError as exc:
+            self._on_answer(job.id, False)
             return await self._after_failure(job, exc)
+        self._on_answer(job.id, True)
         log.info("Job %s started as Scenario job %s (%s CU)", job.id, result.job.job_id, result.creative_units_cost)
         return await self._running(job, result.job, cost=result.creative_units_cost)
 

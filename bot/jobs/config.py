@@ -12,7 +12,11 @@ from bot.settings import Settings
 class EngineConfig:
     """How many jobs run, how long they may take, and how patiently the engine retries."""
 
-    max_parallel: int = 3
+    max_parallel: int | None = None
+    """A cap on Scenario jobs at once; None (`MAX_PARALLEL_JOBS=auto`): the plan's own ceiling, learned."""
+    ceiling_probe_seconds: float = 60.0
+    """With a learned ceiling and work waiting at it this long, one job more is tried, in case the plan grew;
+    a probe that meets a 429 doubles the wait (up to 32 times), so a whole run sees only a handful of 429s."""
     max_queued_per_user: int = 5
     job_timeout: float = 900.0
     download_cap: int = 64 * 1024 * 1024
@@ -32,7 +36,7 @@ class EngineConfig:
     def from_settings(cls, settings: Settings, **overrides: object) -> EngineConfig:
         """The configuration `python -m bot` runs with."""
         values: dict[str, object] = {
-            "max_parallel": settings.max_parallel_jobs,
+            "max_parallel": None if settings.max_parallel_jobs == "auto" else settings.max_parallel_jobs,
             "max_queued_per_user": settings.max_queued_per_user,
             "job_timeout": settings.job_timeout_seconds,
             "submit_settle_seconds": settings.scenario_timeout_seconds * 1.25,

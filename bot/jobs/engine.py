@@ -11,6 +11,7 @@ It is free of Discord (it posts through a `Delivery`) and made of one part per i
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable
 
@@ -51,7 +52,10 @@ class JobEngine:
         self._aux_tasks: set[asyncio.Task[None]] = set()
         self.board = ProgressBoard(delivery, self.config.progress_interval, clock, self._spawn_aux)
         self.queue = JobQueue(store, self.board, self.config, clock, start=self._spawn, spawn=self._spawn_aux)
-        self.runner = JobRunner(JobContext(store, scenario, self.board, self.config, clock))
+        context = JobContext(
+            store, scenario, self.board, self.config, clock, self.queue.answered, self.queue.slot_free
+        )
+        self.runner = JobRunner(context)
 
     # -- life of the engine ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -131,7 +135,10 @@ class JobEngine:
 
     # -- tasks -----------------------------------------------------------------------------------------
     def _spawn(self, job_id: str, record: JobRecord | None) -> None:
-        self._tasks[job_id] = asyncio.create_task(self._run(job_id, record), name=f"job-{job_id}")
+        # A fresh context: a job may be started from another job's task (its slot freed), whose log fields it
+        # must not inherit.
+        task = asyncio.create_task(self._run(job_id, record), name=f"job-{job_id}", context=contextvars.Context())
+        self._tasks[job_id] = task
 
     async def _run(self, job_id: str, record: JobRecord | None) -> None:
         # This task is the job's own: every line logged in it, and in the tasks it spawns, carries the job's

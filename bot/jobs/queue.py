@@ -7,6 +7,7 @@ that refuses a request before anything is stored or spent.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -15,6 +16,7 @@ from bot.clock import Clock
 from bot.errors import NotAllowedError, QueueFullError, ShuttingDownError, UserFacingError
 from bot.jobs import texts
 from bot.jobs._board import ProgressBoard
+from bot.jobs.ceiling import Ceiling
 from bot.jobs.config import EngineConfig
 from bot.jobs.models import JobRecord, JobState
 from bot.jobs.scheduler import FairScheduler
@@ -50,6 +52,9 @@ class JobQueue:
         self._start = start
         self._spawn = spawn
         self.scheduler = FairScheduler(config.max_parallel)
+        self.ceiling = Ceiling(
+            self.scheduler, cap=config.max_parallel, probe_seconds=config.ceiling_probe_seconds, clock=clock
+        )
         self._queued: dict[str, JobRecord] = {}
         self._admit_lock = asyncio.Lock()
         self._blocked_until: float | None = None
@@ -59,7 +64,7 @@ class JobQueue:
         metrics.watch_queue(
             waiting=lambda: self.waiting,
             running=lambda: len(self.scheduler.running),
-            ceiling=lambda: self.scheduler.limit,
+            ceiling=lambda: float("nan") if self.scheduler.limit is None else self.scheduler.limit,
         )
 
     # -- admission -------------------------------------------------------------------------------------
@@ -117,7 +122,8 @@ class JobQueue:
                 self._queued[job.id] = job
                 self.scheduler.add(job.id, job.user_id)
             else:
-                self.scheduler.started(job.id)
+                if job.state in (JobState.SUBMITTING, JobState.RUNNING):  # a delivering one is done at Scenario
+                    self.scheduler.started(job.id)
                 self._start(job.id, None)
 
     def pump(self) -> None:
@@ -128,17 +134,19 @@ class JobQueue:
             return
         self._blocked_until = None
         started = False
-        while (job_id := self.scheduler.next_job()) is not None:
+        while (job_id := self.ceiling.next_job()) is not None:
             record = self._queued.pop(job_id, None)
             self._board.forget_position(job_id)
             self._start(job_id, record)
             started = True
+        self.ceiling.after_pump()
         if started:
             self._positions_changed()
 
     def finished(self, job_id: str, *, freed_slot: bool) -> None:
         """A job's run ended: free its slot and start the next."""
         self.scheduler.finished(job_id)
+        self.ceiling.forget(job_id)
         self._queued.pop(job_id, None)
         if freed_slot:  # a Scenario job ended, so the plan has room again
             self._blocked_until = None
@@ -147,8 +155,7 @@ class JobQueue:
     async def wait_for_slot(self, job: JobRecord, plan_limit: int | None) -> None:
         """Scenario had no free slot: back to the head of the line, and start nothing for a little while."""
         self.scheduler.finished(job.id)
-        if plan_limit and self.scheduler.lower_limit(plan_limit):
-            log.warning("Scenario's plan allows %d parallel jobs; lowering the ceiling", plan_limit)
+        self.ceiling.refused(job.id, plan_limit)
         queued = await self._store.transition(job.id, [JobState.SUBMITTING], JobState.QUEUED, submit_started_at=None)
         if queued is None:
             return
@@ -158,13 +165,25 @@ class JobQueue:
         self._spawn(self._retry_later())
         await self._board.show(queued, texts.queued_text(1, waiting_for_slot=True))
 
+    def slot_free(self, job_id: str) -> None:
+        """Scenario is done with a job (its images may still be posting): its slot goes to the next job."""
+        self.scheduler.finished(job_id)
+        self._blocked_until = None
+        self.pump()
+
+    def answered(self, job_id: str, accepted: bool) -> None:
+        """Scenario answered a job's POST (other than with 429): the ceiling may let the next one go."""
+        self.ceiling.answered(job_id, accepted=accepted)
+        self.pump()
+
     async def _retry_later(self) -> None:
         await self._clock.sleep(self._config.slot_retry_seconds)
         self.pump()
 
     def _positions_changed(self) -> None:
         if self._positions_task is None or self._positions_task.done():
-            self._positions_task = asyncio.create_task(self._refresh_positions())
+            # Not any one job's work, though a job's task may trigger it: a fresh context for its log lines.
+            self._positions_task = asyncio.create_task(self._refresh_positions(), context=contextvars.Context())
 
     async def _refresh_positions(self) -> None:
         await self._clock.sleep(POSITION_COALESCE_SECONDS)

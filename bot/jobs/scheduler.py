@@ -16,10 +16,11 @@ class FairScheduler:
     of the line, so one person's twenty requests never hold back everyone else's first one.
     """
 
-    def __init__(self, limit: int) -> None:
-        if limit < 1:
+    def __init__(self, limit: int | None) -> None:
+        if limit is not None and limit < 1:
             raise ValueError("limit must be at least 1")
         self.limit = limit
+        """The ceiling of parallel Scenario jobs; None while it is not known (the engine probes for it)."""
         self._queues: OrderedDict[int, deque[str]] = OrderedDict()
         self._owner: dict[str, int] = {}
         self.running: set[str] = set()
@@ -52,17 +53,22 @@ class FairScheduler:
             del self._queues[user_id]
         return True
 
+    @property
+    def has_waiting(self) -> bool:
+        return bool(self._owner)
+
     def __contains__(self, job_id: str) -> bool:
         return job_id in self._owner
 
     # -- slots -----------------------------------------------------------------------------------------
     @property
     def has_free_slot(self) -> bool:
-        return len(self.running) < self.limit
+        return self.limit is None or len(self.running) < self.limit
 
-    def next_job(self) -> str | None:
-        """The next job to start, if a slot is free and anyone is waiting; it counts as running from now."""
-        if not self.has_free_slot or not self._queues:
+    def next_job(self, *, beyond_limit: bool = False) -> str | None:
+        """The next job to start, if a slot is free (or `beyond_limit`: a probe) and anyone is waiting; it
+        counts as running from now."""
+        if not (self.has_free_slot or beyond_limit) or not self._queues:
             return None
         user_id, line = next(iter(self._queues.items()))
         job_id = line.popleft()
@@ -82,9 +88,9 @@ class FairScheduler:
         """Free the slot a job held."""
         self.running.discard(job_id)
 
-    def lower_limit(self, limit: int) -> bool:
-        """Adopt a smaller ceiling learned from Scenario; True if it changed."""
-        if 1 <= limit < self.limit:
+    def set_limit(self, limit: int) -> bool:
+        """Adopt a ceiling learned from Scenario (up or down); True if it changed."""
+        if limit >= 1 and limit != self.limit:
             self.limit = limit
             return True
         return False

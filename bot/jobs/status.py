@@ -28,7 +28,8 @@ class EngineStatus:
 
     waiting: int
     running: int
-    ceiling: int
+    ceiling: int | None
+    """None while it is being learned from Scenario (`MAX_PARALLEL_JOBS=auto`)."""
     last_scenario_error: LastError | None
     last_discord_error: LastError | None
     answered_last_hour: int

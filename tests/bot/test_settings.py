@@ -74,7 +74,7 @@ def test_defaults_and_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     settings = load_settings()
     assert settings.scenario_base_url == "https://api.cloud.scenario.com/v1" == DEFAULT_BASE_URL
     assert settings.database_url == "sqlite:///data/bot.db"
-    assert settings.max_parallel_jobs == 3
+    assert settings.max_parallel_jobs == "auto"
     assert settings.dev_guild_id is None
     assert "tok.en.secret-value" not in repr(settings)
 
@@ -105,7 +105,7 @@ def test_an_empty_variable_counts_as_unset(environ: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert settings.scenario_base_url == DEFAULT_BASE_URL
     assert settings.database_url == "sqlite:///data/bot.db"
-    assert (settings.max_parallel_jobs, settings.log_level, settings.dev_guild_id) == (3, "INFO", None)
+    assert (settings.max_parallel_jobs, settings.log_level, settings.dev_guild_id) == ("auto", "INFO", None)
     assert "DISCORD_TOKEN is required but not set" in rejected(environ, "DISCORD_TOKEN", "")
 
 
@@ -183,7 +183,7 @@ MALFORMED = {
     "DISCORD_API_BASE_URL": "ws://proxy.example/api/v10",
     "DATABASE_URL": "bot.db",
     "DEV_GUILD_ID": "my-guild",
-    "MAX_PARALLEL_JOBS": "0",
+    "MAX_PARALLEL_JOBS": "lots",
     "MAX_QUEUED_PER_USER": "1000",
     "JOB_TIMEOUT_SECONDS": "-15",
     "SCENARIO_TIMEOUT_SECONDS": "abc",

@@ -78,11 +78,26 @@ def test_a_job_refused_for_lack_of_slots_goes_back_to_the_front() -> None:
     assert scheduler.position(first) == 1
 
 
-def test_the_ceiling_is_lowered_not_raised() -> None:
+def test_the_ceiling_follows_what_scenario_says_up_and_down() -> None:
     scheduler = FairScheduler(limit=5)
-    assert scheduler.lower_limit(2)
+    assert scheduler.set_limit(2)
     assert scheduler.limit == 2
-    assert not scheduler.lower_limit(4)
-    assert scheduler.limit == 2
+    assert scheduler.set_limit(4)
+    assert not scheduler.set_limit(4)
+    assert scheduler.limit == 4
     with pytest.raises(ValueError):
         FairScheduler(limit=0)
+
+
+def test_an_unknown_ceiling_lets_jobs_start_and_a_probe_may_go_beyond_a_known_one() -> None:
+    unknown = FairScheduler(limit=None)
+    for n in range(3):
+        unknown.add(f"j{n}", n)
+    assert [unknown.next_job() for _ in range(3)] == ["j0", "j1", "j2"]
+
+    full = FairScheduler(limit=1)
+    full.add("a", 1)
+    full.add("b", 2)
+    assert full.next_job() == "a"
+    assert full.next_job() is None
+    assert full.next_job(beyond_limit=True) == "b"

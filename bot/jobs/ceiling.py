@@ -1,0 +1,107 @@
+"""The plan's parallel-job ceiling, learned from Scenario's own answers (`MAX_PARALLEL_JOBS=auto`).
+
+Scenario answers a generate request beyond the plan's parallel jobs with 429 `PlanLimitReachedError`, whose
+`details.actionLimit` is the plan's number. So the ceiling need not be configured:
+
+* **Not known yet** (a fresh start): jobs are sent one POST at a time while work waits — each next one only
+  once Scenario has answered the last — so the first 429 arrives alone and sets the ceiling exactly.
+* **Known**: the fair line starts jobs up to it; every later 429 sets it again (down, or up).
+* **Growing**: while work has waited at the ceiling for `ceiling_probe_seconds`, one job more is tried. If
+  Scenario takes it the ceiling rises by one; a 429 keeps it and doubles the wait before the next try (up to
+  32 times), so a whole run sees a handful of 429s, never a loop into the ceiling.
+* **A number** (`MAX_PARALLEL_JOBS=8`) caps all of this, for a team that shares the plan with other tools.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.clock import Clock
+from bot.jobs.scheduler import FairScheduler
+
+log = logging.getLogger(__name__)
+
+MAX_PROBE_BACKOFF = 32
+
+
+class Ceiling:
+    """Decides which job may start now under the ceiling, and learns the ceiling from Scenario's answers."""
+
+    def __init__(self, scheduler: FairScheduler, *, cap: int | None, probe_seconds: float, clock: Clock) -> None:
+        self._scheduler = scheduler
+        self._cap = cap
+        self._probe_seconds = probe_seconds
+        self._probe_wait = probe_seconds
+        self._clock = clock
+        self._unanswered: set[str] = set()
+        """Jobs started while the ceiling is unknown whose POST Scenario has not answered yet."""
+        self._probe: str | None = None
+        self._waiting_since: float | None = None
+
+    @property
+    def known(self) -> int | None:
+        """The ceiling in force, or None while it is being learned."""
+        return self._scheduler.limit
+
+    def next_job(self) -> str | None:
+        """The next job (in the line's fair order) that may start now, or None."""
+        scheduler = self._scheduler
+        if scheduler.limit is None:
+            if self._unanswered:
+                return None
+            job_id = scheduler.next_job()
+            if job_id is not None:
+                self._unanswered.add(job_id)
+            return job_id
+        job_id = scheduler.next_job()
+        if job_id is None and self._may_probe():
+            job_id = self._probe = scheduler.next_job(beyond_limit=True)
+            if job_id is not None:
+                log.info("Work has waited at the ceiling of %d: trying one job more", scheduler.limit)
+        return job_id
+
+    def _may_probe(self) -> bool:
+        limit = self._scheduler.limit
+        if self._probe is not None or limit is None or (self._cap is not None and limit >= self._cap):
+            return False
+        waited = self._waiting_since is not None and self._clock.monotonic() - self._waiting_since
+        return bool(waited) and waited >= self._probe_wait
+
+    def after_pump(self) -> None:
+        """Note whether work is still waiting, for how long work has waited at the ceiling."""
+        if not self._scheduler.has_waiting:
+            self._waiting_since = None
+        elif self._waiting_since is None:
+            self._waiting_since = self._clock.monotonic()
+
+    def answered(self, job_id: str, *, accepted: bool) -> None:
+        """Scenario answered a job's POST other than with 429; `accepted` when it created the job."""
+        self._unanswered.discard(job_id)
+        if job_id == self._probe:
+            self._probe = None
+            if accepted and self._scheduler.limit is not None:
+                # One more fitted, though perhaps only because a job had ended unnoticed: the next 429 will say.
+                # The wait between probes never shrinks, so such a guess costs a handful of 429s at most.
+                self._scheduler.set_limit(self._scheduler.limit + 1)
+                self._waiting_since = self._clock.monotonic()
+                log.warning("Scenario took one job more: the ceiling is now %d", self._scheduler.limit)
+
+    def refused(self, job_id: str, plan_limit: int | None) -> None:
+        """Scenario answered 429 (the caller has freed the job's slot): learn the ceiling from it."""
+        self._unanswered.discard(job_id)
+        if job_id == self._probe:
+            self._probe = None
+        if self._scheduler.limit is not None:  # a known ceiling was too high (a probe's guess): probe less often
+            self._probe_wait = min(self._probe_wait * 2, self._probe_seconds * MAX_PROBE_BACKOFF)
+        self._waiting_since = self._clock.monotonic()
+        learned = plan_limit or max(len(self._scheduler.running), 1)
+        if self._cap is not None:
+            learned = min(learned, self._cap)
+        if self._scheduler.set_limit(learned):
+            log.warning("Scenario's plan allows %d parallel jobs: the ceiling is now %d", plan_limit or 0, learned)
+
+    def forget(self, job_id: str) -> None:
+        """A job's run ended without a word from Scenario about its POST."""
+        self._unanswered.discard(job_id)
+        if job_id == self._probe:
+            self._probe = None
