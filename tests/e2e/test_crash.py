@@ -321,7 +321,8 @@ async def test_killed_while_delivering(crash: Crash, upload_lands: str) -> None:
 
     await crash.until(lambda: crash.states()["delivering"] and upload.in_flight, "a result upload is held")
     states = await crash.kill()
-    assert {"delivering", "queued"} <= set(states.values()), crash.story()
+    # A delivering job no longer holds a Scenario slot, so the others may all have started by now.
+    assert "delivering" in states.values(), crash.story()
     jobs = len(crash.interactions)
     if upload_lands == "before the restart":
         upload.release()
@@ -348,7 +349,8 @@ async def test_killed_while_posting_in_the_channel_after_the_token_expired(crash
 
     await crash.until(lambda: crash.states()["delivering"] and upload.in_flight, "a channel upload is held")
     states = await crash.kill()
-    assert {"delivering", "queued"} <= set(states.values()), crash.story()
+    # A delivering job no longer holds a Scenario slot, so the others may all have started by now.
+    assert "delivering" in states.values(), crash.story()
     upload.release()
     await crash.until(lambda: upload.finished, "Discord posts the message after the bot died", alive=False)
 

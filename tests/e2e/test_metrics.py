@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
 
 from tests.e2e.conftest import MakeE2E, job_id_of
@@ -50,7 +51,8 @@ async def test_the_bot_process_serves_metrics_and_health_on_metrics_port(make_e2
     assert delta(moved, "bot_scenario_requests_total", endpoint="CDN", status="200") == 1
     [paid] = e2e.paid_generates()
     assert delta(moved, "bot_credits_spent_total") == e2e.scenario.jobs[paid.job_id].cost > 0
-    assert after.get("bot_jobs_in_flight") == 0 and after.get("bot_scenario_ceiling") == 3
+    # MAX_PARALLEL_JOBS=auto and no 429 so far: the ceiling is not known yet.
+    assert after.get("bot_jobs_in_flight") == 0 and math.isnan(after.get("bot_scenario_ceiling"))
     for private in (job_id, paid.job_id, "a lighthouse at dusk", *e2e.secrets.values()):
         assert private not in after.text
     assert f"Serving /metrics, /healthz and /readyz on {url}" in e2e.bot.log()
