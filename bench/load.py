@@ -101,7 +101,7 @@ async def start_bot(
         DISCORD_API_BASE_URL=fd.api_base,
         DATABASE_URL=f"sqlite:///{workdir}/bench.db",
         DEV_GUILD_ID=str(fd.guild_id),
-        MAX_PARALLEL_JOBS=str(args.ceiling),
+        MAX_PARALLEL_JOBS=args.max_parallel,
         MAX_QUEUED_PER_USER=str(min(max(-(-args.jobs // args.users), 5), 100)),
         LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
@@ -213,6 +213,8 @@ class Report:
     image_bytes: int = 0
     images: int = 0
     violations: int = 0
+    refusals: int = 0
+    """Scenario's 429 answers to POST /generate (the plan's ceiling reached)."""
 
 
 def scenario_kind(method: str, path: str) -> str:
@@ -350,6 +352,7 @@ async def run(args: argparse.Namespace) -> Report:
             report.latencies.append(outcome.delivered_at - success_at)
     for method, path in fake.request_log[scenario_before:]:
         report.scenario[scenario_kind(method, path)] += 1
+    report.refusals = sum(1 for call in fake.generate_calls if call.status == 429)
     for request in fd.requests[discord_before:]:
         kind = discord_kind(request.method, request.path, len(request.files), request.json)
         report.discord[kind] += 1
@@ -387,7 +390,8 @@ def print_report(r: Report) -> None:
         f"\n{jobs} jobs from {r.users} users, Scenario ceiling {r.ceiling}, fake Discord OpenAPI validation "
         f"{validation}; wall time {r.wall:.0f} s ({jobs / r.wall:.1f} jobs/s)"
     )
-    print(f"delivered {r.delivered}, failed {sum(r.failed.values())}, unfinished {r.unfinished}\n")
+    print(f"delivered {r.delivered}, failed {sum(r.failed.values())}, unfinished {r.unfinished}")
+    print(f"Scenario 429s (plan ceiling reached): {r.refusals}\n")
     rows = [
         ("CPU per job (bot process)", f"{cpu_ms:.1f} ms", f"≤ {TARGET_CPU_MS:g} ms", mark(cpu_ms <= TARGET_CPU_MS)),
         (
@@ -432,7 +436,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=1000, help="how many /imagine commands in all")
     parser.add_argument("--users", type=int, default=100, help="how many people send them")
-    parser.add_argument("--ceiling", type=int, default=50, help="Scenario's parallel-job limit (and the bot's)")
+    parser.add_argument("--ceiling", type=int, default=50, help="Scenario's parallel-job limit (the fake plan's)")
+    parser.add_argument(
+        "--max-parallel", default="auto", help="the bot's MAX_PARALLEL_JOBS (default auto: learned from Scenario)"
+    )
     parser.add_argument("--min-seconds", type=float, default=5.0, help="shortest Scenario job")
     parser.add_argument("--max-seconds", type=float, default=20.0, help="longest Scenario job")
     parser.add_argument(
