@@ -7,12 +7,22 @@ from datetime import timedelta
 
 import pytest
 
-from bot.jobs.models import JobState
+from bot.jobs.models import JobRecord, JobState
 from fakes.scenario import Fault
 from tests.bot.jobs.conftest import Harness, new_job
 
 GENERATE = r"^/v1/generate/"
 BUDGET = 3
+
+
+async def run_one(harness: Harness, **options: object) -> JobRecord:
+    """One job through an engine with these options, until it rests."""
+    engine = harness.engine(**options)
+    await engine.start()
+    job = new_job()
+    await engine.submit(job)
+    await harness.settle()
+    return job
 
 
 def posts(harness: Harness) -> int:
@@ -32,11 +42,7 @@ async def test_the_worst_case_sends_exactly_the_budget_of_posts_then_tells_the_r
     harness: Harness, fault: Fault
 ) -> None:
     harness.fake.inject(fault)
-    engine = harness.engine(max_submit_attempts=BUDGET)
-    await engine.start()
-    job = new_job()
-    await engine.submit(job)
-    await harness.settle()
+    job = await run_one(harness, max_submit_attempts=BUDGET)
 
     assert posts(harness) == BUDGET
     assert not harness.fake.jobs  # nothing was created, so nothing was paid
@@ -49,11 +55,7 @@ async def test_the_worst_case_sends_exactly_the_budget_of_posts_then_tells_the_r
 
 async def test_a_post_that_created_its_job_but_lost_the_answer_is_adopted_not_resent(harness: Harness) -> None:
     harness.fake.inject(Fault(method="POST", path=GENERATE, kind="reset_after"))
-    engine = harness.engine(submit_settle_seconds=75.0)
-    await engine.start()
-    job = new_job()
-    await engine.submit(job)
-    await harness.settle()
+    job = await run_one(harness, submit_settle_seconds=75.0)
 
     assert posts(harness) == 1
     record = await harness.store.get(job.id)
@@ -65,11 +67,7 @@ async def test_a_post_that_created_its_job_but_lost_the_answer_is_adopted_not_re
 
 async def test_a_lost_post_not_listed_yet_is_looked_for_again_after_the_settle_wait(harness: Harness) -> None:
     harness.fake.inject(Fault(method="POST", path=GENERATE, status=504))
-    engine = harness.engine(submit_settle_seconds=75.0, max_submit_attempts=BUDGET)
-    await engine.start()
-    job = new_job()
-    await engine.submit(job)
-    await harness.settle()
+    job = await run_one(harness, submit_settle_seconds=75.0, max_submit_attempts=BUDGET)
 
     searches = [path for method, path in harness.fake.request_log if method == "GET" and path == "/v1/jobs"]
     assert len(searches) == 2  # at once, and again once the POST must have settled
@@ -113,11 +111,7 @@ async def test_a_restart_with_budget_left_sends_once_more_and_no_more(harness: H
 
 async def test_a_plan_limit_gives_its_attempt_back_and_waits_for_a_slot(harness: Harness) -> None:
     harness.fake.inject(Fault(method="POST", path=GENERATE, status=429, times=5))
-    engine = harness.engine(max_submit_attempts=BUDGET, slot_retry_seconds=10.0)
-    await engine.start()
-    job = new_job()
-    await engine.submit(job)
-    await harness.settle()
+    job = await run_one(harness, max_submit_attempts=BUDGET, slot_retry_seconds=10.0)
 
     # Five 429s created nothing and cost nothing: the sixth POST runs the job, within the budget.
     assert [call.status for call in harness.fake.generate_calls] == [429] * 5 + [200]
@@ -129,11 +123,7 @@ async def test_a_plan_limit_gives_its_attempt_back_and_waits_for_a_slot(harness:
 async def test_when_scenario_cannot_be_asked_nothing_is_sent_again(harness: Harness) -> None:
     harness.fake.inject(Fault(method="POST", path=GENERATE, status=504))
     harness.fake.inject(Fault(method="GET", path=r"^/v1/jobs$", status=503, times=50))
-    engine = harness.engine(max_submit_attempts=BUDGET)
-    await engine.start()
-    job = new_job()
-    await engine.submit(job)
-    await harness.settle()
+    job = await run_one(harness, max_submit_attempts=BUDGET)
 
     assert posts(harness) == 1
     record = await harness.store.get(job.id)
