@@ -36,11 +36,6 @@ def bind_job(job_id: str, guild_id: int | None = None, scenario_job_id: str | No
     bind(job_id=job_id, guild_id=guild_id, scenario_job_id=scenario_job_id)
 
 
-def clear() -> None:
-    """Unbind every field for the rest of the current task."""
-    _bound.set(_EMPTY)
-
-
 @contextlib.contextmanager
 def job_context(job_id: str, guild_id: int | None = None, scenario_job_id: str | None = None) -> Iterator[None]:
     """Bind a job's fields for a block run outside the job's own task (e.g. `/show` reposting it)."""

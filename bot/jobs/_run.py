@@ -42,16 +42,16 @@ class JobRunner(JobPart):
         super().__init__(context)
         self._submitter = Submitter(context)
 
-    async def run(self, job_id: str, *, resumed: bool, record: JobRecord | None = None) -> NoSlot | bool:
-        """Take the job as far as it goes. `NoSlot` when Scenario has no free slot and it must wait in line;
-        otherwise whether it held one of Scenario's parallel slots (which is free again now)."""
-        job = record or await self._store.get(job_id)
-        if job is None or not job.state.active:
-            return False
-        held_slot = False
+    async def run(self, job: JobRecord, *, resumed: bool) -> NoSlot | None:
+        """Take the job as far as it goes; `NoSlot` when Scenario has no free slot and it must wait in line.
+
+        Its Scenario slot is given back (`on_slot_free`) as soon as Scenario is done with it."""
+        if not job.state.active:
+            return None
         noticed: float | None = None  # when Scenario's success was recorded: the start of the bot's added latency
         resumed_delivery = resumed and job.state is JobState.DELIVERING
         just_sent = job.state in (JobState.QUEUED, JobState.SUBMITTING)
+        job_id = job.id
         try:
             if job.state in (JobState.QUEUED, JobState.SUBMITTING):
                 submitter = self._submitter
@@ -59,23 +59,21 @@ class JobRunner(JobPart):
                 if isinstance(outcome, NoSlot):
                     return outcome
                 if isinstance(outcome, Refused):
-                    await self.fail(job.id, outcome.text)
-                    return False
+                    await self.fail(job_id, outcome.text)
+                    return None
                 job = outcome
             if job is not None and job.state is JobState.RUNNING:
-                held_slot = True
                 try:
                     job = await self._wait_for_result(job, just_sent=just_sent)
                 finally:
                     self._on_slot_free(job_id)  # Scenario is done with it: the next job may start while this posts
                 noticed = self._clock.monotonic()
             if job is not None and job.state is JobState.DELIVERING:
-                held_slot = True
                 await self._deliver(job, resumed=resumed_delivery, noticed=noticed)
         except Exception:
             log.exception("Job %s stopped on an unexpected error", job_id)
             await self.fail(job_id, texts.UNEXPECTED)
-        return held_slot
+        return None
 
     async def _wait_for_result(self, job: JobRecord, *, just_sent: bool) -> JobRecord | None:
         assert job.scenario_job_id is not None

@@ -141,25 +141,24 @@ class JobEngine:
         self._tasks[job_id] = task
 
     async def _run(self, job_id: str, record: JobRecord | None) -> None:
-        # This task is the job's own: every line logged in it, and in the tasks it spawns, carries the job's
-        # fields (it may have been started from another job's task: `bind_job` replaces that one's).
+        # This task is the job's own (started in a fresh context): every line logged in it, and in the tasks it
+        # spawns, carries the job's fields.
         logcontext.bind_job(job_id)
-        outcome: NoSlot | bool = False
-        resumed = record is None
+        outcome: NoSlot | None = None
         try:
             # A job taken from the line is as it was stored (cancel takes it out of the line first), so the
             # record kept in memory saves a read; a resumed job (record None) is read from the store.
             job = record or await self.store.get(job_id)
-            if job is not None:
-                logcontext.bind_job(job_id, job.guild_id, job.scenario_job_id)
-            outcome = await self.runner.run(job_id, resumed=resumed, record=job)
-            if isinstance(outcome, NoSlot):
+            if job is None:
+                return
+            logcontext.bind_job(job_id, job.guild_id, job.scenario_job_id)
+            outcome = await self.runner.run(job, resumed=record is None)
+            if outcome is not None:
                 await self.queue.wait_for_slot(outcome.job, outcome.limit)
         finally:
             self._tasks.pop(job_id, None)
-            logcontext.clear()  # the jobs this one's end starts next are not this job
-            if not isinstance(outcome, NoSlot):
-                self.queue.finished(job_id, freed_slot=outcome)
+            if outcome is None:
+                self.queue.finished(job_id)
 
     def _spawn_aux(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)

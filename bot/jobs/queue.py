@@ -143,13 +143,11 @@ class JobQueue:
         if started:
             self._positions_changed()
 
-    def finished(self, job_id: str, *, freed_slot: bool) -> None:
-        """A job's run ended: free its slot and start the next."""
+    def finished(self, job_id: str) -> None:
+        """A job's run ended: free its slot if it still held one (see `slot_free`), and start the next."""
         self.scheduler.finished(job_id)
         self.ceiling.forget(job_id)
         self._queued.pop(job_id, None)
-        if freed_slot:  # a Scenario job ended, so the plan has room again
-            self._blocked_until = None
         self.pump()
 
     async def wait_for_slot(self, job: JobRecord, plan_limit: int | None) -> None:
