@@ -95,6 +95,12 @@ class JobRecord(BaseModel):
     parent_job_id: str | None = None
     parent_message_url: str | None = None
 
+    # What the result shows of the library: the saved style and character used, and where each option
+    # that the requester did not give came from (input key -> "your /prefer", "this server's default").
+    style_name: str | None = None
+    character_name: str | None = None
+    option_sources: dict[str, str] = Field(default_factory=dict)
+
     # Scenario side.
     submit_started_at: datetime | None = None
     scenario_job_id: str | None = None
