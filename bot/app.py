@@ -17,6 +17,7 @@ from bot.health import HealthServer
 from bot.jobs.config import EngineConfig
 from bot.jobs.engine import JobEngine
 from bot.jobs.store import JobStore
+from bot.library.service import Library
 from bot.posting import DiscordDelivery
 from bot.scenario import ScenarioClient
 from bot.settings import Settings
@@ -25,7 +26,16 @@ from bot.tree import BotTree
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results", "cogs.status")
+EXTENSIONS = (
+    "cogs.imagine",
+    "cogs.character",
+    "cogs.jobs",
+    "cogs.results",
+    "cogs.status",
+    "cogs.characters",
+    "cogs.styles",
+    "cogs.prefer",
+)
 
 
 class ScenarioBot(commands.Bot):
@@ -56,6 +66,8 @@ class ScenarioBot(commands.Bot):
         self.session = session
         self.scenario = scenario
         self.store = store
+        self.library = Library(store)
+        """Saved characters and styles, and each person's `/prefer` defaults."""
         self.delivery = DiscordDelivery(self, now=clock.now)
         self.engine = JobEngine(
             store, scenario, self.delivery, config or EngineConfig.from_settings(settings), clock=clock

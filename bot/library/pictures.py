@@ -25,7 +25,7 @@ MAX_TILES = 40
 
 
 def make_thumbnail(data: bytes, name: str = "image") -> bytes | None:
-    """A JPEG at most 128×128 of an image already checked (a reference or an output); None if unreadable."""
+    """A JPEG at most 128 by 128 pixels of an image already checked (a reference or an output); None if unreadable."""
     try:
         with open_image(data, name, MAX_PIXELS) as img:
             img.seek(0)

@@ -48,10 +48,16 @@ def truncate(text: str, limit: int) -> str:
 def describe_inputs(job: JobRecord) -> list[tuple[str, str]]:
     """The parameters used, as (label, value) pairs, in a stable order; seeds included when known."""
     pairs = [("Model", MODEL_NAMES.get(job.model_id, job.model_id))]
+    if job.character_name:
+        pairs.append(("Character", job.character_name))
+    if job.style_name:
+        pairs.append(("Saved style", job.style_name))
     for key, value in job.inputs.items():
         if key in HIDDEN_INPUTS or key == "seed":
             continue
         shown = ("on" if value else "off") if isinstance(value, bool) else str(value)
+        if key in job.option_sources:  # not given by the requester: say whose default it is
+            shown += f" ({job.option_sources[key]})"
         pairs.append((INPUT_LABELS.get(key, key), shown))
     if "image" in job.inputs:
         pairs.append(("Inpainting", "image + mask"))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.enhance import can_enhance
 from bot.jobs.delivery import OutputImage
 from bot.jobs.models import Command, JobRecord
 
@@ -38,7 +39,8 @@ def button(
 
 
 def result_buttons(job: JobRecord, images: Sequence[OutputImage]) -> list[discord.ui.Button]:
-    """Reroll, same seed with an edited prompt, use an image as a character (V4 only), delete."""
+    """Reroll, same seed with an edited prompt, use an image as a character (V4 only), enhance a draft,
+    save an image as a character, delete."""
     buttons = [
         button("reroll", job.id, label="Reroll", emoji="🎲"),
         button("edit", job.id, label="Same seed, edit prompt", emoji="✏️"),
@@ -47,6 +49,12 @@ def result_buttons(job: JobRecord, images: Sequence[OutputImage]) -> list[discor
         for index in range(min(len(images), MAX_CHARACTER_BUTTONS)):
             label = "Use as character" if len(images) == 1 else f"Character from #{index + 1}"
             buttons.append(button("char", job.id, index, label=label, emoji="🧬"))
+    if can_enhance(job):
+        for index in range(min(len(images), MAX_CHARACTER_BUTTONS)):
+            label = "Enhance" if len(images) == 1 else f"Enhance #{index + 1}"
+            buttons.append(button("enhance", job.id, index, label=label, emoji="✨"))
+    if images:
+        buttons.append(button("save", job.id, label="Save character", emoji="💾"))
     buttons.append(button("delete", job.id, label="Delete", emoji="🗑️", style=discord.ButtonStyle.danger))
     return buttons
 
