@@ -60,7 +60,9 @@ async def test_character_matches_the_table(world: World) -> None:
 async def test_the_library_commands_match_the_table(world: World) -> None:
     SUB = 1
     characters = {sub["name"]: sub for sub in command(world, "characters")["options"]}
-    assert set(characters) == {"save", "list", "rename", "delete"} and all(s["type"] == SUB for s in characters.values())
+    assert set(characters) == {"save", "list", "rename", "delete"} and all(
+        s["type"] == SUB for s in characters.values()
+    )
     save = {o["name"]: o for o in characters["save"]["options"]}
     assert list(save) == ["name", "image", "shared"]
     assert (save["name"]["type"], save["image"]["type"], save["shared"]["type"]) == (STRING, ATTACHMENT, BOOLEAN)
