@@ -39,7 +39,10 @@ async def test_an_explicit_option_beats_prefer_which_beats_the_models_default(wo
         "prompt": "a cat", "imageSize": "square", "renderingSpeed": "QUALITY", "enablePromptExpansion": False,
         "numOutputs": 1,
     }  # fmt: skip
-    assert third == {"prompt": "a cat"}  # someone else: the model's defaults
+    assert third == {"prompt": "a cat"}  # someone else: the model's defaults, and the result says which
+    third_fields = fields(await world.result_of(other))
+    assert third_fields["Speed"] == "BALANCED (model default)" and third_fields["Size"] == "square_hd (model default)"
+    assert third_fields["Images"] == "1 (model default)" and third_fields["Prompt expansion"] == "on (model default)"
     shown = fields(message)
     assert shown["Speed"] == "TURBO (your /prefer)" and shown["Size"] == "square (your /prefer)"
     assert shown["Images"] == "2 (your /prefer)" and shown["Prompt expansion"] == "off (your /prefer)"
