@@ -96,11 +96,10 @@ class Characters(commands.GroupCog, group_name="characters", group_description="
         name: str,
         new_name: app_commands.Range[str, 1, NAME_MAX_LENGTH],
     ) -> None:
-        renamed_from = (await self.bot.library.find_character(interaction.user.id, interaction.guild_id, name)).name
-        renamed = await self.bot.library.rename_character(
+        before, after = await self.bot.library.rename_character(
             interaction.user.id, interaction.guild_id, name, new_name, may_manage=may_manage_server(interaction)
         )
-        await interaction.response.send_message(texts.renamed(renamed_from, renamed.name), ephemeral=True,
+        await interaction.response.send_message(texts.renamed(before.name, after.name), ephemeral=True,
                                                 allowed_mentions=NONE)  # fmt: skip
 
     @app_commands.command(name="delete", description="Delete one of your saved characters")

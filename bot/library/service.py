@@ -88,7 +88,8 @@ class Library:
 
     async def rename_character(
         self, user_id: int, guild_id: int | None, name: str, new_name: str, *, may_manage: bool
-    ) -> SavedCharacter:
+    ) -> tuple[SavedCharacter, SavedCharacter]:
+        """The character before and after its new name."""
         character = await self.find_character(user_id, guild_id, name)
         _check_manager("character", character, user_id, guild_id, may_manage, "rename")
         new_name = check_name(new_name, "character")
@@ -98,7 +99,7 @@ class Library:
             raise InvalidInputError(texts.name_taken("character", new_name, character.shared)) from None
         if renamed is None:
             raise InvalidInputError(texts.not_found("character", name))
-        return renamed
+        return character, renamed
 
     async def delete_character(
         self, user_id: int, guild_id: int | None, name: str, *, may_manage: bool
