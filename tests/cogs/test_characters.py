@@ -181,3 +181,13 @@ async def test_list_shows_names_and_a_sheet_of_thumbnails_privately(world: World
     [sheet] = listing.original.attachments
     assert sheet.filename == "characters.png" and sheet.width > sheet.height  # two tiles side by side
     assert listing.original.ephemeral
+
+
+async def test_a_bad_image_is_refused_privately_and_nothing_is_saved(world: World) -> None:
+    save = await world.discord.send_command(
+        "characters save", {"name": "Notes"}, attachments={"image": FakeFile("notes.txt", b"just text\n" * 20)}
+    )
+    assert "`notes.txt` is not an image" in await answer(world, save)
+    assert save.ephemeral_all
+    assert not world.scenario.uploads and not world.generate_calls()
+    assert not await world.store.characters_for(DEFAULT_USER_ID, world.discord.guild_id)
