@@ -6,10 +6,13 @@ TEST_DATABASE_URL names (tests/conftest.py: skipped with a reason without one, f
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fakes.discord import FakeDiscord
 from tests.e2e._process import BotProcess
 from tests.e2e.conftest import MakeE2E, job_id_of
 from tests.e2e.test_postgres import PASSWORD, finished, with_password
+from tests.e2e.test_process import VALID, run_to_exit
 
 SHARD_ZERO_GUILD = ((1000 * 2) << 22) | 5
 """A server on shard 0 of 2 (`(guild_id >> 22) % 2`); the fake's default server is on shard 1."""
@@ -58,3 +61,12 @@ async def test_two_processes_each_run_their_shard_and_answer_its_servers(postgre
     second_log = second.log()
     assert not [name for name, value in e2e.secrets.items() if value in second_log]
     assert "Task exception was never retrieved" not in second_log
+
+
+async def test_too_few_shards_for_discord_stops_the_bot_with_one_line(tmp_path: Path) -> None:
+    async with FakeDiscord(token=VALID["DISCORD_TOKEN"], max_guilds_per_shard=0) as fd:
+        env = {**VALID, "DISCORD_API_BASE_URL": fd.api_base, "SHARD_COUNT": "1", "LOG_LEVEL": "ERROR"}
+        code, lines = await run_to_exit(tmp_path, env)
+    assert code == 2
+    assert lines[-1].startswith("Configuration error: SHARD_COUNT is too small: Discord requires more shards")
+    assert not [line for line in lines if line.startswith("Traceback")], lines
