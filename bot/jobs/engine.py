@@ -52,9 +52,7 @@ class JobEngine:
         self._aux_tasks: set[asyncio.Task[None]] = set()
         self.board = ProgressBoard(delivery, self.config.progress_interval, clock, self._spawn_aux)
         self.queue = JobQueue(store, self.board, self.config, clock, start=self._spawn, spawn=self._spawn_aux)
-        context = JobContext(
-            store, scenario, self.board, self.config, clock, self.queue.answered, self.queue.slot_free
-        )
+        context = JobContext(store, scenario, self.board, self.config, clock, self.queue.answered, self.queue.slot_free)
         self.runner = JobRunner(context)
 
     # -- life of the engine ----------------------------------------------------------------------------
