@@ -190,6 +190,10 @@ MALFORMED = {
     "MAX_ATTACHMENT_MB": "1e999",
     "METRICS_PORT": "9100/tcp",
     "METRICS_HOST": "http://0.0.0.0",
+    "BUDGET_USER_DAILY_CU": "-5",
+    "BUDGET_SERVER_MONTHLY_CU": "lots",
+    "BUDGET_TOTAL_MONTHLY_CU": "nan",
+    "CONFIRM_ABOVE_CU": "12cu",
     "LOG_LEVEL": "verbose",
     "LOG_FORMAT": "logfmt",
 }
