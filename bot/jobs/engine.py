@@ -50,6 +50,7 @@ class JobEngine:
         self.store = store
         self.config = config or EngineConfig()
         self._clock = clock
+        self.clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._aux_tasks: set[asyncio.Task[None]] = set()
         self.board = ProgressBoard(delivery, self.config.progress_interval, clock, self._spawn_aux)
