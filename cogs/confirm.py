@@ -45,7 +45,7 @@ class _ConfirmButton(discord.ui.DynamicItem[discord.ui.Button], template=buttons
                 return
             # The job's public message: its progress, then its result (the ephemeral prompt stays private).
             await interaction.response.defer(thinking=True)
-            await engine.run_confirmed(self.job_id, interaction.user.id, **requester_context(interaction))
+            await engine.run_confirmed(self.job_id, requester_context(interaction))
         except Exception as exc:
             await answer_errors(interaction, exc)
 

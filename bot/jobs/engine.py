@@ -106,9 +106,10 @@ class JobEngine:
         requester runs it (`run_confirmed`) or cancels it (`cancel_confirmation`)."""
         return await self.queue.admit(job, confirmed=confirmed)
 
-    async def run_confirmed(self, job_id: str, user_id: int, **context: Any) -> JobRecord:
-        """Run a request its requester confirmed, answering through `context` (the Run click's interaction)."""
-        job = await self._take_confirmation(job_id, user_id)
+    async def run_confirmed(self, job_id: str, context: dict[str, Any]) -> JobRecord:
+        """Run a request its requester confirmed, answering through `context` (the Run click's interaction:
+        `user_id`, `interaction_token`…, see `cogs._common.requester_context`)."""
+        job = await self._take_confirmation(job_id, context["user_id"])
         job = job.model_copy(update=context)
         await self.submit(job, confirmed=True)
         return job
