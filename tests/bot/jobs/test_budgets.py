@@ -35,7 +35,7 @@ async def test_a_burst_of_twenty_never_goes_over_the_daily_budget_and_costs_one_
 
 async def test_quotes_are_cached_by_the_inputs_that_change_the_price(harness: Harness) -> None:
     pricer = harness.engine().budgets.pricer
-    assert await pricer.estimate(IDEOGRAM_V4, {"prompt": "a", "numOutputs": 2}) == 12  # 2 × BALANCED
+    assert await pricer.estimate(IDEOGRAM_V4, {"prompt": "a", "numOutputs": 2}) == 12  # 2 images at BALANCED
     assert await pricer.estimate(IDEOGRAM_V4, {"prompt": "b", "numOutputs": 2, "seed": 5}) == 12
     assert len(harness.fake.dry_runs) == 1
     assert await pricer.estimate(IDEOGRAM_V4, {"prompt": "a", "numOutputs": 2, "renderingSpeed": "QUALITY"}) == 18
