@@ -69,9 +69,7 @@ async def test_twenty_concurrent_admissions_from_several_processes_never_oversho
         stores = [await stack.enter_async_context(make_store()) for _ in range(4)]  # four bot processes
         budgets = [limit(Scope.USER, 55), limit(Scope.TOTAL, 1000)]
         jobs = [record(estimate_cu=10) for _ in range(20)]
-        results = await asyncio.gather(
-            *(stores[n % 4].add_within_budgets(job, budgets) for n, job in enumerate(jobs))
-        )
+        results = await asyncio.gather(*(stores[n % 4].add_within_budgets(job, budgets) for n, job in enumerate(jobs)))
 
         admitted = [job for job, refused in zip(jobs, results, strict=True) if refused is None]
         assert len(admitted) == 5 and all(refused == budgets[0] for refused in results if refused is not None)
