@@ -33,13 +33,13 @@ def standing_line(standing: Standing) -> str:
     label, limit = LABELS[standing.limit.scope], standing.limit
     if math.isinf(limit.limit_cu):
         return f"• {label}: unlimited ({texts.cu(standing.spent)} spent)"
-    left = f"**{texts.cu(standing.remaining)}** left of {texts.cu(limit.limit_cu)}"
+    left = f"{texts.cu(standing.remaining)} left of {texts.cu(limit.limit_cu)}"
     return f"• {label}: {left} · resets {resets_text(limit.resets)}"
 
 
 def personal_report(standings: list[Standing]) -> str:
     today = next(s.spent for s in standings if s.limit.scope is Scope.USER)
-    lines = ["**Your usage**", f"💳 Spent today (UTC): **{texts.cu(today)}**", *map(standing_line, standings)]
+    lines = ["**Your usage**", f"💳 Spent today (UTC): {texts.cu(today)}", *map(standing_line, standings)]
     return "\n".join(lines)
 
 
@@ -92,7 +92,7 @@ class Spending(commands.Cog):
         spent = usage.total(charges)
         lines = [
             f"**This server's usage — {month_start:%B %Y}** (UTC)",
-            f"💳 Spent this month: **{texts.cu(spent)}** over {len(charges)} job(s)",
+            f"💳 Spent this month: {texts.cu(spent)} over {len(charges)} job(s)",
             standing_line(standing),
             "🏆 Top spenders:",
         ]

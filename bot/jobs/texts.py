@@ -164,7 +164,7 @@ def cannot_price(detail: object) -> str:
 
 
 def confirm_price(estimate: float) -> str:
-    return f"💰 This will cost about **{cu(estimate)}**. Run it?"
+    return f"💰 This will cost about {cu(estimate)}. Run it, or cancel (nothing is spent until you choose Run)?"
 
 
 CONFIRM_CANCELED = "Canceled — nothing was spent."

@@ -142,7 +142,7 @@ async def test_run_and_cancel_above_the_confirmation_price(make_world) -> None:
 
     big = await imagine(world, count=2)
     prompt = await asked(world, big)
-    assert "This will cost about **20 CU**" in prompt.content and prompt.flags & 64  # private
+    assert "This will cost about 20 CU" in prompt.content and prompt.flags & 64  # private
     ids = [c["custom_id"] for row in prompt.components for c in row["components"]]
     assert [i.split(":")[1] for i in ids] == ["run", "cancel"]
     assert paid_posts(world) == 1 and len(await world.store.for_user(DEFAULT_USER_ID)) == 1  # nothing queued
@@ -194,16 +194,16 @@ async def test_usage_figures_are_the_costs_scenario_reported(make_world) -> None
 
     mine = await world.discord.send_command("usage", {})
     text = await refused(world, mine)
-    assert "Spent today (UTC): **40 CU**" in text
-    assert "Your daily budget: **60 CU** left of 100 CU" in text
-    assert "This server's monthly budget: **440 CU** left of 500 CU" in text
+    assert "Spent today (UTC): 40 CU" in text
+    assert "Your daily budget: 60 CU left of 100 CU" in text
+    assert "This server's monthly budget: 440 CU left of 500 CU" in text
     assert "The bot's monthly budget: unlimited" in text
 
     server = await world.discord.send_command("usage", {"scope": "server"}, member_permissions=MANAGE_GUILD)
     await world.wait_for(lambda: server.original is not None and server.original.attachments)
     message = server.original
     assert message.flags & 64
-    assert "Spent this month: **60 CU** over 4 job(s)" in message.content
+    assert "Spent this month: 60 CU over 4 job(s)" in message.content
     assert f"1. <@{DEFAULT_USER_ID}> — 40 CU" in message.content and f"2. <@{BOB}> — 20 CU" in message.content
     files = {a.filename: a.data for a in message.attachments}
     chart = Image.open(io.BytesIO(files["usage-daily.png"]))
