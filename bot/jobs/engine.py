@@ -58,9 +58,7 @@ class JobEngine:
         self.queue = JobQueue(
             store, self.board, self.config, clock, start=self._spawn, spawn=self._spawn_aux, budgets=self.budgets
         )
-        context = JobContext(
-            store, scenario, self.board, self.config, clock, self.queue.answered, self.queue.slot_free
-        )
+        context = JobContext(store, scenario, self.board, self.config, clock, self.queue.answered, self.queue.slot_free)
         self.runner = JobRunner(context)
 
     # -- life of the engine ----------------------------------------------------------------------------
