@@ -23,7 +23,7 @@ from bot.clock import utcnow
 from bot.jobs import _records
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS, as_utc
 from bot.jobs.models import FinishedJob, JobRecord, JobState
-from bot.jobs.spend import CHARGE_SQL, BudgetLimit, Charge, limit_filter
+from bot.jobs.spend import CHARGE_SQL, CONFIRMATION_TTL, BudgetLimit, Charge, limit_filter
 
 log = logging.getLogger(__name__)
 
@@ -450,17 +450,23 @@ class PostgresJobStore:
             await self._db.execute("DELETE FROM budget_blocks WHERE guild_id = $1 AND user_id = $2", guild_id, user_id)
 
     async def add_confirmation(self, job: JobRecord) -> None:
-        """Keep a request that waits for its requester's Run (replacing one with the same id)."""
+        """Keep a request that waits for its requester's Run (replacing one with the same id); drop expired ones."""
+        now = as_utc(self._clock())
+        await self._db.execute("DELETE FROM confirmations WHERE created_at < $1", now - CONFIRMATION_TTL)
         await self._db.execute(
             "INSERT INTO confirmations (job_id, user_id, record, created_at) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (job_id) DO UPDATE SET record = excluded.record, created_at = excluded.created_at",
-            job.id, job.user_id, job.model_dump_json(), as_utc(self._clock()),
+            job.id, job.user_id, job.model_dump_json(), now,
         )  # fmt: skip
 
     async def take_confirmation(self, job_id: str) -> JobRecord | None:
-        """Remove and return a waiting request; None if it was run or canceled already (one taker wins)."""
-        record = await self._db.fetchval("DELETE FROM confirmations WHERE job_id = $1 RETURNING record", job_id)
-        return JobRecord.model_validate_json(record) if record is not None else None
+        """Remove and return a waiting request; None if it was run or canceled already (one taker wins), or expired."""
+        row = await self._db.fetchrow(
+            "DELETE FROM confirmations WHERE job_id = $1 RETURNING record, created_at", job_id
+        )
+        if row is None or row["created_at"] < as_utc(self._clock()) - CONFIRMATION_TTL:
+            return None
+        return JobRecord.model_validate_json(row["record"])
 
     def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:
         """`col = $1, …` and its parameters for a validated update, with `updated_at` (and `finished_at`)."""

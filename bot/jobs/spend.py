@@ -13,6 +13,9 @@ from enum import StrEnum
 
 CHARGE_SQL = "CASE WHEN state IN ('failed', 'canceled') THEN COALESCE(cost, 0) ELSE COALESCE(cost, estimate_cu, 0) END"
 """A job's charge in CU, as SQL over the jobs table (the same text on SQLite and PostgreSQL)."""
+CONFIRMATION_TTL = timedelta(days=1)
+"""How long a request waits for its requester's Run: after that, Run answers that it was already run or canceled
+(a price quoted yesterday should be asked for again), and the stored request is dropped."""
 
 
 class Scope(StrEnum):

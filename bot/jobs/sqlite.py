@@ -25,7 +25,7 @@ from bot.clock import utcnow
 from bot.jobs import _records
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
 from bot.jobs.models import FinishedJob, JobRecord, JobState
-from bot.jobs.spend import CHARGE_SQL, BudgetLimit, Charge, limit_filter
+from bot.jobs.spend import CHARGE_SQL, CONFIRMATION_TTL, BudgetLimit, Charge, limit_filter
 
 log = logging.getLogger(__name__)
 
@@ -466,18 +466,24 @@ class SQLiteJobStore:
             )
 
     async def add_confirmation(self, job: JobRecord) -> None:
-        """Keep a request that waits for its requester's Run (replacing one with the same id)."""
+        """Keep a request that waits for its requester's Run (replacing one with the same id); drop expired ones."""
+        now = self._clock()
+        await self._conn.execute(
+            "DELETE FROM confirmations WHERE created_at < ?", (_format_datetime(now - CONFIRMATION_TTL),)
+        )
         await self._conn.execute(
             "INSERT OR REPLACE INTO confirmations (job_id, user_id, record, created_at) VALUES (?, ?, ?, ?)",
-            (job.id, job.user_id, job.model_dump_json(), _format_datetime(self._clock())),
+            (job.id, job.user_id, job.model_dump_json(), _format_datetime(now)),
         )
 
     async def take_confirmation(self, job_id: str) -> JobRecord | None:
-        """Remove and return a waiting request; None if it was run or canceled already (one taker wins)."""
+        """Remove and return a waiting request; None if it was run or canceled already (one taker wins), or expired."""
         rows = await self._conn.execute_fetchall(
-            "DELETE FROM confirmations WHERE job_id = ? RETURNING record", (job_id,)
+            "DELETE FROM confirmations WHERE job_id = ? RETURNING record, created_at", (job_id,)
         )
-        return JobRecord.model_validate_json(rows[0][0]) if rows else None
+        if not rows or datetime.fromisoformat(rows[0][1]) < self._clock() - CONFIRMATION_TTL:
+            return None
+        return JobRecord.model_validate_json(rows[0][0])
 
     def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:
         """`col = ?, …` and its parameters for a validated update, with `updated_at` (and `finished_at`)."""

@@ -101,3 +101,15 @@ async def test_a_waiting_request_is_taken_once(make_store: MakeStore) -> None:
         taken = await asyncio.gather(first.take_confirmation(job.id), second.take_confirmation(job.id))
         assert [t for t in taken if t is not None] == [job]
         assert await first.get(job.id) is None  # waiting is not queued
+
+
+async def test_a_request_left_waiting_a_day_expires(make_store: MakeStore) -> None:
+    now = [T0]
+    async with make_store(clock=lambda: now[0]) as s:
+        stale, fresh = record(estimate_cu=40), record(estimate_cu=40)
+        await s.add_confirmation(stale)
+        now[0] = T0 + timedelta(hours=23)
+        await s.add_confirmation(fresh)
+        now[0] = T0 + timedelta(days=1, minutes=1)
+        assert await s.take_confirmation(stale.id) is None  # a price quoted yesterday is asked for again
+        assert await s.take_confirmation(fresh.id) == fresh
