@@ -32,6 +32,8 @@ EXTENSIONS = (
     "cogs.jobs",
     "cogs.results",
     "cogs.status",
+    "cogs.confirm",
+    "cogs.spending",
     "cogs.characters",
     "cogs.styles",
     "cogs.prefer",
