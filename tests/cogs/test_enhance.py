@@ -62,3 +62,18 @@ async def test_enhance_is_offered_on_character_drafts_too_and_never_on_quality(w
 
     quality = await world.discord.send_command("imagine", {"prompt": "final", "speed": "quality"})
     assert not any(cid.startswith("res:enhance:") for cid in custom_ids(await world.result_of(quality)))
+
+
+async def test_enhance_is_a_paid_job_under_the_same_budget(make_world) -> None:
+    from tests.cogs.conftest import interactions_handled, private_text
+
+    world = await make_world(settings_overrides={"budget_user_daily_cu": 15})
+    world.scenario.price_per_image = 10
+    draft = await world.discord.send_command("imagine", {"prompt": "a draft", "speed": "turbo"})
+    message = await world.result_of(draft)
+    parent = await world.job_for(draft)
+    click = await world.discord.click(message.id, f"res:enhance:{parent.id}:0")
+    await world.wait_for(lambda: private_text(click))
+    await interactions_handled(world)
+    assert "your daily budget" in private_text(click)
+    assert len(world.generate_calls()) == 1  # the draft only
