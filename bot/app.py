@@ -25,7 +25,13 @@ from bot.tree import BotTree
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results", "cogs.status")
+EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results", "cogs.status", "cogs.sessions")
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """Servers (slash commands, threads) and their messages (ideas in a session's thread); the privileged
+    Message Content intent only when `MESSAGE_CONTENT_INTENT` says the portal has it switched on."""
+    return discord.Intents(guilds=True, guild_messages=True, message_content=settings.message_content_intent)
 
 
 class ScenarioBot(commands.Bot):
@@ -46,7 +52,7 @@ class ScenarioBot(commands.Bot):
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents(guilds=True),
+            intents=intents_for(settings),
             tree_cls=BotTree,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
@@ -96,6 +102,9 @@ class ScenarioBot(commands.Bot):
     def gateway_connected(self) -> bool:
         """Whether the bot can hear Discord now: READY received, not closed, and the gateway socket open."""
         return self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No text commands: a message (a session's idea) is for the cogs' listeners, never a command prefix."""
 
     async def on_ready(self) -> None:
         logcontext.set_shard_count(self.shard_count)

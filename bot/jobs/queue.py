@@ -21,6 +21,7 @@ from bot.jobs.config import EngineConfig
 from bot.jobs.models import JobRecord, JobState
 from bot.jobs.scheduler import FairScheduler
 from bot.jobs.store import JobStore
+from bot.sessions.admission import join_session
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class JobQueue:
         """Check, store and queue a new job; returns its place in line (1 = next)."""
         async with self._admit_lock:
             self.check_capacity(job.user_id)
+            job = await join_session(self._store, job)
             job = job.model_copy(update={"state": JobState.QUEUED, "created_at": self._clock.now()})
             await self._store.add(job)
             self._queued[job.id] = job

@@ -23,6 +23,8 @@ import aiosqlite
 from bot.clock import utcnow
 from bot.jobs import _records
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
+from bot.jobs._sqlite_sessions import MIGRATION as SESSIONS_MIGRATION
+from bot.jobs._sqlite_sessions import SQLiteSessions
 from bot.jobs.models import FinishedJob, JobRecord, JobState
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,7 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         CREATE INDEX jobs_finished ON jobs (finished_at);
         """,
     ),
+    (6, SESSIONS_MIGRATION),
 )
 """Schema changes, in order. Never edit a released entry: append a new version instead."""
 
@@ -115,7 +118,7 @@ def sqlite_path(database_url: str) -> Path:
     return Path(path)
 
 
-class SQLiteJobStore:
+class SQLiteJobStore(SQLiteSessions):
     """The `JobStore` on one SQLite file; every method is one atomic, committed statement.
 
     `migrations` defaults to the module's `MIGRATIONS`; `clock` gives `updated_at`/`finished_at`.

@@ -1,0 +1,41 @@
+"""The session rule of admission: an idea posted in a session's thread joins it, numbered, within its budget.
+
+`JobQueue.admit` calls `join_session` for every job. A job whose channel is no session's thread passes
+untouched; in an ended session, or one whose spend has reached `budget_cu`, it is refused before anything is
+stored or spent; otherwise the store gives it the session's next number atomically (two processes never give
+the same one).
+"""
+
+from __future__ import annotations
+
+from bot.errors import UserFacingError
+from bot.jobs.models import JobRecord
+from bot.jobs.store import JobStore
+from bot.sessions import texts
+
+
+class SessionEndedError(UserFacingError):
+    """The idea came after its session ended."""
+
+
+class SessionBudgetError(UserFacingError):
+    """The session has spent its `budget_cu`."""
+
+
+async def join_session(store: JobStore, job: JobRecord) -> JobRecord:
+    """The job as admitted: with its session and number when posted in a session's thread; else unchanged."""
+    if job.channel_id is None or job.guild_id is None:
+        return job
+    session = await store.get_session(job.channel_id)
+    if session is None:
+        return job
+    if session.ended:
+        raise SessionEndedError(texts.ENDED)
+    if session.budget_cu is not None:
+        spent = sum(other.cost or 0.0 for other in await store.session_jobs(session.thread_id))
+        if spent >= session.budget_cu:
+            raise SessionBudgetError(texts.over_budget(session.title, spent, session.budget_cu))
+    number = await store.take_session_number(session.thread_id)
+    if number is None:  # it ended between the two reads
+        raise SessionEndedError(texts.ENDED)
+    return job.model_copy(update={"session_id": session.thread_id, "session_number": number})
