@@ -12,6 +12,7 @@ from bot.errors import UserFacingError
 from bot.jobs.models import JobRecord
 from bot.jobs.store import JobStore
 from bot.sessions import texts
+from bot.sessions.models import SessionRecord
 
 
 class SessionEndedError(UserFacingError):
@@ -22,6 +23,16 @@ class SessionBudgetError(UserFacingError):
     """The session has spent its `budget_cu`."""
 
 
+async def check_open(store: JobStore, session: SessionRecord) -> None:
+    """Raise the reply for an idea the session cannot take: it ended, or its spend reached `budget_cu`."""
+    if session.ended:
+        raise SessionEndedError(texts.ENDED)
+    if session.budget_cu is not None:
+        spent = sum(job.cost or 0.0 for job in await store.session_jobs(session.thread_id))
+        if spent >= session.budget_cu:
+            raise SessionBudgetError(texts.over_budget(session.title, spent, session.budget_cu))
+
+
 async def join_session(store: JobStore, job: JobRecord) -> JobRecord:
     """The job as admitted: with its session and number when posted in a session's thread; else unchanged."""
     if job.channel_id is None or job.guild_id is None:
@@ -29,12 +40,7 @@ async def join_session(store: JobStore, job: JobRecord) -> JobRecord:
     session = await store.get_session(job.channel_id)
     if session is None:
         return job
-    if session.ended:
-        raise SessionEndedError(texts.ENDED)
-    if session.budget_cu is not None:
-        spent = sum(other.cost or 0.0 for other in await store.session_jobs(session.thread_id))
-        if spent >= session.budget_cu:
-            raise SessionBudgetError(texts.over_budget(session.title, spent, session.budget_cu))
+    await check_open(store, session)
     number = await store.take_session_number(session.thread_id)
     if number is None:  # it ended between the two reads
         raise SessionEndedError(texts.ENDED)

@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.errors import InvalidInputError, NotAllowedError, UserFacingError
 from bot.sessions import SessionDefaults, SessionRecord
 from bot.sessions import texts as session_texts
+from bot.sessions.admission import check_open
 from bot.tree import UNEXPECTED, message_for
 from cogs import imagine
 from cogs._common import check_range, choices, pick, start_job
@@ -240,8 +241,7 @@ class Sessions(commands.Cog):
             await self._tell_privately(message, exc)
 
     async def _idea_from_message(self, message: discord.Message, session: SessionRecord) -> None:
-        if session.ended:
-            raise UserFacingError(session_texts.ENDED)
+        await check_open(self.bot.store, session)
         prompt = _ideas.message_prompt(message, self.bot.user.id if self.bot.user else 0)
         reference = _ideas.first_image(message)
         self.bot.engine.check_capacity(message.author.id)

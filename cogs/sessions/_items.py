@@ -15,7 +15,7 @@ import discord
 from bot.errors import NotAllowedError, UserFacingError
 from bot.posting import buttons
 from bot.sessions import SessionRecord
-from bot.sessions import texts as session_texts
+from bot.sessions.admission import check_open
 from bot.tree import UNEXPECTED, message_for, reply_privately
 from cogs.sessions import _ideas
 
@@ -28,12 +28,11 @@ IDEA_TEMPLATE = r"^ses:idea:(?P<thread>[0-9]{1,20})$"
 
 
 async def open_session(interaction: discord.Interaction[ScenarioBot], thread_id: int) -> SessionRecord:
-    """The session of a thread, if it is still taking ideas; else the private reply why not."""
+    """The session of a thread, if it still takes ideas (not ended, within its budget); else the reply why not."""
     session = await interaction.client.store.get_session(thread_id)
     if session is None:
         raise NotAllowedError("This is not a brainstorm session's thread. Start one with `/session start`.")
-    if session.ended:
-        raise UserFacingError(session_texts.ENDED)
+    await check_open(interaction.client.store, session)
     return session
 
 

@@ -9,10 +9,20 @@ from PIL import Image
 
 from bot.jobs.models import Command, JobRecord
 from bot.sessions import sheet
-from fakes.discord import DEFAULT_USER_ID, FakeChannel, FakeFile, FakeInteraction, FakeMessage
+from fakes.discord import (
+    DEFAULT_USER_ID,
+    EXTERNAL_CHANNEL_ID,
+    MEMBER_PERMISSIONS,
+    FakeChannel,
+    FakeFile,
+    FakeInteraction,
+    FakeMessage,
+    Permissions,
+)
 from tests.cogs.conftest import World, interactions_handled, png_bytes, private_text
 
 ALICE = DEFAULT_USER_ID  # starts the session
+MANAGE_THREADS = Permissions.MANAGE_THREADS
 
 
 async def start_session(world: World, title: str = "Mascot ideas", **options: object) -> FakeChannel:
@@ -167,3 +177,68 @@ async def test_a_session_from_start_to_end(make_world) -> None:
     await click.wait_until(lambda: private_text(click))
     assert "this session has ended" in private_text(click).lower() and click.modal is None
     assert len(world.generate_calls()) == spent and len(await session_jobs(world, thread)) == 3
+
+
+async def test_without_the_message_content_intent_only_mentions_are_ideas(world: World) -> None:
+    fd = world.discord
+    assert not world.settings.message_content_intent
+    thread = await start_session(world, title="Quiet session")
+    assert "mention" in header_of(world, thread).embeds[0]["description"]
+
+    chatter = await fd.post_message(thread.id, "love these so far", user_id=ALICE)
+    asked = await fd.post_message(thread.id, "a lighthouse in fog", user_id=ALICE, mention_bot=True)
+    result = await result_in_thread(world, thread, 1)
+
+    [job] = await session_jobs(world, thread)
+    assert job.prompt == "a lighthouse in fog" and result.embeds[0]["description"] == "a lighthouse in fog"
+    assert [call.body["prompt"] for call in world.generate_calls()] == ["a lighthouse in fog"]
+    assert fd.messages[asked.id].reactions and not fd.messages[chatter.id].reactions
+    assert not fd.dm_messages(ALICE)  # chatter is not refused either: the bot never saw its text
+
+    # Someone with Manage Threads may end a session they did not start.
+    manager = fd.user(name="thread manager").id
+    end = await fd.send_command(
+        "session end", user_id=manager, channel_id=thread.id, member_permissions=MEMBER_PERMISSIONS | MANAGE_THREADS
+    )
+    await world.wait_for(lambda: thread.archived)
+    assert end.original is not None and end.original.attachments
+
+
+async def test_sessions_live_in_servers_with_the_bot(world: World) -> None:
+    fd = world.discord
+    in_dm = await fd.send_command("session start", {"title": "In a DM"}, guild_id=None)
+    elsewhere = await fd.send_command("session start", {"title": "Elsewhere"}, user_install=True)
+    await in_dm.wait_until(lambda: private_text(in_dm))
+    await elsewhere.wait_until(lambda: private_text(elsewhere))
+
+    assert "in a server" in private_text(in_dm).lower() and in_dm.ephemeral_all
+    assert "not a member of this server" in private_text(elsewhere) and elsewhere.ephemeral_all
+    assert not fd.threads() and not fd.threads(EXTERNAL_CHANNEL_ID)
+    sheet = await fd.send_command("session sheet")  # not in a session's thread
+    await sheet.wait_until(lambda: private_text(sheet))
+    assert "session's thread" in private_text(sheet)
+
+
+async def test_a_session_budget_refuses_ideas_once_spent_and_other_commands_join_the_session(world: World) -> None:
+    thread = await start_session(world, title="Small budget", budget_cu=1)
+    first = await idea_by_form(world, thread, ALICE, {"prompt": "a paper boat"})
+    [job] = await session_jobs(world, thread)
+    assert job.cost is not None and job.cost >= 1 and first.attachments
+
+    refused = await world.discord.click(header_of(world, thread).id, f"ses:idea:{thread.id}")
+    await refused.wait_until(lambda: private_text(refused))
+    assert "has used its budget (6 of 1 CU)" in private_text(refused) and refused.ephemeral_all
+    assert refused.modal is None and len(world.generate_calls()) == 1
+
+    # /imagine in the thread is an idea of the session too: the same budget refuses it.
+    imagine = await world.discord.send_command("imagine", {"prompt": "a third boat"}, channel_id=thread.id)
+    await imagine.wait_until(lambda: private_text(imagine))
+    assert "budget" in private_text(imagine) and len(world.generate_calls()) == 1
+
+
+async def test_imagine_in_a_session_thread_is_its_next_numbered_idea(world: World) -> None:
+    thread = await start_session(world, title="Open session")
+    imagine = await world.discord.send_command("imagine", {"prompt": "a kite"}, channel_id=thread.id)
+    message = await world.result_of(imagine)
+    assert message.embeds[0]["title"] == "#1 · /imagine" and message.channel_id == thread.id
+    assert any(c.startswith("ses:vote:") for c in message.custom_ids())
