@@ -32,6 +32,7 @@ CREATE TABLE sessions (
     starter_name text NOT NULL,
     defaults jsonb NOT NULL,
     budget_cu double precision,
+    header_message_id bigint,
     last_number integer NOT NULL,
     created_at timestamptz NOT NULL,
     ended_at timestamptz
@@ -43,7 +44,8 @@ CREATE TABLE session_votes (
 );
 """
 SESSION_COLUMNS = (
-    "thread_id, guild_id, channel_id, title, starter_id, starter_name, defaults, budget_cu, last_number,"
+    "thread_id, guild_id, channel_id, title, starter_id, starter_name, defaults, budget_cu, header_message_id,"
+    " last_number,"
     " created_at, ended_at"
 )
 
@@ -57,9 +59,10 @@ class PostgresSessions:
         """Insert a new session; ValueError if its thread already has one."""
         try:
             await self._db.execute(
-                f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                f"INSERT INTO sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 session.thread_id, session.guild_id, session.channel_id, session.title, session.starter_id,
-                session.starter_name, session.defaults.model_dump_json(), session.budget_cu, session.last_number,
+                session.starter_name, session.defaults.model_dump_json(), session.budget_cu, session.header_message_id,
+                session.last_number,
                 _records.as_utc(session.created_at), _records.as_utc(session.ended_at) if session.ended_at else None,
             )  # fmt: skip
         except asyncpg.UniqueViolationError as exc:
@@ -123,6 +126,7 @@ def _session(row: Any) -> SessionRecord:
         starter_name=row["starter_name"],
         defaults=SessionDefaults.model_validate(json.loads(row["defaults"])),
         budget_cu=row["budget_cu"],
+        header_message_id=row["header_message_id"],
         last_number=row["last_number"],
         created_at=_records.as_utc(row["created_at"]),
         ended_at=_records.as_utc(row["ended_at"]) if row["ended_at"] else None,

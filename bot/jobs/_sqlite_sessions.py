@@ -35,6 +35,7 @@ CREATE TABLE sessions (
     starter_name TEXT NOT NULL,
     defaults TEXT NOT NULL,                    -- JSON object
     budget_cu REAL,
+    header_message_id INTEGER,
     last_number INTEGER NOT NULL,
     created_at TEXT NOT NULL,
     ended_at TEXT
@@ -46,7 +47,8 @@ CREATE TABLE session_votes (
 );
 """
 SESSION_COLUMNS = (
-    "thread_id, guild_id, channel_id, title, starter_id, starter_name, defaults, budget_cu, last_number,"
+    "thread_id, guild_id, channel_id, title, starter_id, starter_name, defaults, budget_cu, header_message_id,"
+    " last_number,"
     " created_at, ended_at"
 )
 
@@ -60,7 +62,8 @@ class SQLiteSessions:
         """Insert a new session; ValueError if its thread already has one."""
         values = [
             session.thread_id, session.guild_id, session.channel_id, session.title, session.starter_id,
-            session.starter_name, session.defaults.model_dump_json(), session.budget_cu, session.last_number,
+            session.starter_name, session.defaults.model_dump_json(), session.budget_cu, session.header_message_id,
+            session.last_number,
             _when(session.created_at), _when(session.ended_at) if session.ended_at else None,
         ]  # fmt: skip
         try:
@@ -132,6 +135,7 @@ def _session(row: Any) -> SessionRecord:
         starter_name=row["starter_name"],
         defaults=SessionDefaults.model_validate(json.loads(row["defaults"])),
         budget_cu=row["budget_cu"],
+        header_message_id=row["header_message_id"],
         last_number=row["last_number"],
         created_at=_records.as_utc(datetime.fromisoformat(row["created_at"])),
         ended_at=_records.as_utc(datetime.fromisoformat(row["ended_at"])) if row["ended_at"] else None,

@@ -35,6 +35,8 @@ class SessionRecord(BaseModel):
     defaults: SessionDefaults = Field(default_factory=SessionDefaults)
     budget_cu: float | None = None
     """A cap on the creative units the whole session may spend; None: no cap of its own."""
+    header_message_id: int | None = None
+    """The thread's first message, with the Add idea button (disabled when the session ends)."""
     last_number: int = 0
     """The number the latest admitted idea got (the next one gets `last_number + 1`)."""
     created_at: datetime = Field(default_factory=utcnow)

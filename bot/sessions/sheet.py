@@ -67,7 +67,7 @@ def _sheet(tiles: Sequence[Tile], title: str) -> bytes:
             sheet.paste(thumb, (x + (TILE - thumb.width) // 2, y + (TILE - thumb.height) // 2))
         _label(draw, x, y, f"#{tile.number}")
     out = io.BytesIO()
-    sheet.save(out, format="PNG", optimize=True)
+    sheet.save(out, format="PNG", compress_level=6)
     return out.getvalue()
 
 

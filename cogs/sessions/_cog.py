@@ -18,7 +18,7 @@ from bot.tree import UNEXPECTED, message_for
 from cogs import imagine
 from cogs._common import check_range, choices, pick, start_job
 from cogs.sessions import _ideas, _posts
-from cogs.sessions._items import AddIdeaButton, VoteButton, add_idea_button, answer_errors, open_session
+from cogs.sessions._items import AddIdeaButton, VoteButton, answer_errors, open_session
 
 if TYPE_CHECKING:
     from bot.app import ScenarioBot
@@ -120,13 +120,12 @@ class Sessions(commands.Cog):
             defaults=defaults,
             budget_cu=budget_cu,
         )
-        await self.bot.store.add_session(session)
-        view = discord.ui.View(timeout=None)
-        view.add_item(add_idea_button(thread.id))
-        view.stop()
-        bot_id = self.bot.user.id if self.bot.user else 0
-        embed = _posts.header(session, content_intent=self.bot.settings.message_content_intent, bot_id=bot_id)
-        await thread.send(embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none())
+        header = await thread.send(
+            embed=self._header(session),
+            view=_posts.header_view(thread.id),
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        await self.bot.store.add_session(session.model_copy(update={"header_message_id": header.id}))
         log.info("Session %s opened in server %s", thread.id, guild.id)
         await interaction.edit_original_response(
             content=f"🧠 <@{interaction.user.id}> started the brainstorm session "
@@ -160,6 +159,7 @@ class Sessions(commands.Cog):
         messages, results, votes, images = await _posts.sheet_messages(self.bot, ended, final=True)
         await self._post_through(interaction, messages)
         thread = interaction.channel
+        await self._close_header(ended, thread)  # type: ignore[arg-type]
         thread_url = f"https://discord.com/channels/{ended.guild_id}/{ended.thread_id}"
         parent = self.bot.get_channel(ended.channel_id) or await self.bot.fetch_channel(ended.channel_id)
         out = _posts.summary_message(ended, results, votes, images, thread_url)
@@ -175,6 +175,21 @@ class Sessions(commands.Cog):
             except discord.HTTPException as exc:
                 log.warning("Could not archive the thread of session %s: %s", ended.thread_id, exc)
         log.info("Session %s ended with %d result(s)", ended.thread_id, len(results))
+
+    def _header(self, session: SessionRecord) -> discord.Embed:
+        bot_id = self.bot.user.id if self.bot.user else 0
+        return _posts.header(session, content_intent=self.bot.settings.message_content_intent, bot_id=bot_id)
+
+    async def _close_header(self, session: SessionRecord, thread: discord.abc.Messageable) -> None:
+        """The header says the session ended, and its Add idea button is disabled."""
+        if session.header_message_id is None or not isinstance(thread, discord.Thread):
+            return
+        try:
+            await thread.get_partial_message(session.header_message_id).edit(
+                embed=self._header(session), view=_posts.header_view(session.thread_id, ended=True)
+            )
+        except discord.HTTPException as exc:
+            log.info("Could not mark the header of session %s ended: %s", session.thread_id, exc)
 
     async def _session_here(self, interaction: discord.Interaction[ScenarioBot]) -> SessionRecord:
         session = await self.bot.store.get_session(interaction.channel_id) if interaction.channel_id else None

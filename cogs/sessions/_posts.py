@@ -16,6 +16,7 @@ from bot.jobs.models import JobRecord
 from bot.sessions import SessionRecord, summary
 from bot.sessions.sheet import Tile, contact_sheets
 from cogs import imagine
+from cogs.sessions._items import add_idea_button
 
 if TYPE_CHECKING:
     from bot.app import ScenarioBot
@@ -40,7 +41,7 @@ def header(session: SessionRecord, *, content_intent: bool, bot_id: int) -> disc
         else f"Click **Add idea** (a prompt, and a reference image if you like), or mention <@{bot_id}> with your idea"
     )
     embed = discord.Embed(
-        title=f"🧠 {session.title}",
+        title=f"🧠 {session.title}" + (" — ended" if session.ended else ""),
         description=(
             f"A brainstorm session started by <@{session.starter_id}>.\n{how}: each idea becomes an image, numbered "
             "#1, #2… Vote for your favourites with 👍. `/session sheet` shows everything side by side; "
@@ -58,6 +59,16 @@ def header(session: SessionRecord, *, content_intent: bool, bot_id: int) -> disc
         embed.add_field(name="Budget", value=f"{session.budget_cu:g} CU for the whole session", inline=True)
     embed.set_footer(text=f"Session {session.thread_id}")
     return embed
+
+
+def header_view(thread_id: int, *, ended: bool = False) -> discord.ui.View:
+    """The header's Add idea button (disabled once the session ended); answered by the registered DynamicItem."""
+    view = discord.ui.View(timeout=None)
+    button = add_idea_button(thread_id)
+    button.disabled = ended
+    view.add_item(button)
+    view.stop()
+    return view
 
 
 @dataclass

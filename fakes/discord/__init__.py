@@ -21,8 +21,9 @@ in its servers (403/50001, 50013), closed DMs (50007); 5 followups for user inst
 servers (40094); signed CDN URLs that expire; threads (POST /channels/{id}/threads, from a message, PATCH
 /channels/{id} to archive; THREAD_CREATE/THREAD_UPDATE; Create Public Threads / Manage Threads); users' own
 messages (`fd.post_message`, MESSAGE_CREATE without content or attachments for a bot lacking the Message Content
-intent unless it is mentioned); reactions; file uploads in modals (type 19, `data.resolved.attachments`). `fd.slow(...)` holds matching requests for a while (a slow
-upload), `fd.inject(...)` answers them with an error. Unknown routes answer 404 and are recorded as violations.
+intent unless it is mentioned); reactions; file uploads in modals (type 19, `data.resolved.attachments`).
+`fd.slow(...)` holds matching requests for a while (a slow upload), `fd.inject(...)` answers them with an
+error. Unknown routes answer 404 and are recorded as violations.
 
 Time follows `fd.clock` (Unix seconds, default `time.time`); discord.py itself uses the wall clock.
 """

@@ -160,9 +160,13 @@ async def test_a_session_from_start_to_end(make_world) -> None:
     refused = await fd.send_command("session end", user_id=carol, channel_id=thread.id, member_permissions=0)
     await refused.wait_until(lambda: private_text(refused))
     assert "Only the person who started" in private_text(refused) and not thread.archived
+    late_form = await fd.click(header.id, f"ses:idea:{thread.id}", user_id=dave)  # opened before the end…
+    await world.wait_for(lambda: late_form.modal is not None)
     end = await fd.send_command("session end", user_id=ALICE, channel_id=thread.id)
     await world.wait_for(lambda: thread.archived)
     assert end.original is not None and end.original.attachments and "Final sheet" in end.original.content
+    assert header.embeds[0]["title"] == "🧠 Mascot ideas — ended"
+    assert header.components[0]["components"][0]["disabled"] is True  # Add idea, greyed out
     [summary] = [m for m in fd.channel_messages() if m.embeds and "session ended" in m.embeds[0].get("title", "")]
     assert summary.embeds[0]["description"].startswith("🥇 **#2**")
     assert f"https://discord.com/channels/{fd.guild_id}/{thread.id}" in summary.content
@@ -173,9 +177,9 @@ async def test_a_session_from_start_to_end(make_world) -> None:
     await fd.post_message(thread.id, "one more idea", user_id=dave)
     await world.wait_for(lambda: fd.dm_messages(dave))
     assert "this session has ended" in fd.dm_messages(dave)[0].content.lower()
-    click = await fd.click(header.id, f"ses:idea:{thread.id}", user_id=dave)
-    await click.wait_until(lambda: private_text(click))
-    assert "this session has ended" in private_text(click).lower() and click.modal is None
+    submit = await fd.submit_modal(f"ses:idea-form:{thread.id}", {"prompt": "too late"}, user_id=dave)  # …sent after
+    await submit.wait_until(lambda: private_text(submit))
+    assert "this session has ended" in private_text(submit).lower() and submit.ephemeral_all
     assert len(world.generate_calls()) == spent and len(await session_jobs(world, thread)) == 3
 
 

@@ -27,6 +27,7 @@ def session(thread_id: int = THREAD, **fields: object) -> SessionRecord:
         starter_name="Zoë",
         defaults=SessionDefaults(size="landscape_16_9", speed="turbo", count=2, style="in pastel colours"),
         budget_cu=120.5,
+        header_message_id=2**63 - 5,
         created_at=datetime(2025, 3, 1, 12, tzinfo=UTC),
         **fields,  # type: ignore[arg-type]
     )
