@@ -25,6 +25,8 @@ from bot.tree import BotTree
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+UNUSED_MESSAGE_EVENTS = ("MESSAGE_UPDATE", "MESSAGE_DELETE", "MESSAGE_DELETE_BULK")
+"""Brought by the guild messages intent, used by nothing: every progress edit would be parsed once more."""
 EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results", "cogs.status", "cogs.sessions")
 
 
@@ -58,6 +60,10 @@ class ScenarioBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
         )
+        for event in UNUSED_MESSAGE_EVENTS:
+            # Sessions need MESSAGE_CREATE (an idea posted in a thread); skipping the rest saves building a Message
+            # for each of the bot's own progress edits, which Discord echoes as MESSAGE_UPDATE.
+            self._connection.parsers[event] = _ignore_event
         self.settings = settings
         self.session = session
         self.scenario = scenario
@@ -119,3 +125,7 @@ class ScenarioBot(commands.Bot):
         if ready is not None:
             ready.cancel()
         await super().close()
+
+
+def _ignore_event(_data: object) -> None:
+    """A gateway event the bot does not use."""
