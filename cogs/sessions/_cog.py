@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import InvalidInputError, NotAllowedError, UserFacingError
+from bot.jobs.models import JobRecord
 from bot.sessions import SessionDefaults, SessionRecord
 from bot.sessions import texts as session_texts
 from bot.sessions.admission import check_open
@@ -156,25 +157,33 @@ class Sessions(commands.Cog):
         if ended is None:
             raise UserFacingError(session_texts.ENDED)
         await interaction.response.defer(thinking=True)
-        messages, results, votes, images = await _posts.sheet_messages(self.bot, ended, final=True)
-        await self._post_through(interaction, messages)
         thread = interaction.channel
-        await self._close_header(ended, thread)  # type: ignore[arg-type]
-        thread_url = f"https://discord.com/channels/{ended.guild_id}/{ended.thread_id}"
-        parent = self.bot.get_channel(ended.channel_id) or await self.bot.fetch_channel(ended.channel_id)
-        out = _posts.summary_message(ended, results, votes, images, thread_url)
         try:
+            messages, results, votes, images = await _posts.sheet_messages(self.bot, ended, final=True)
+            await self._post_through(interaction, messages)
+            await self._close_header(ended, thread)  # type: ignore[arg-type]
+            await self._post_summary(ended, results, votes, images)
+        finally:  # whatever failed on the way (and was answered privately), the session's thread is closed
+            if isinstance(thread, discord.Thread):
+                try:
+                    await thread.edit(archived=True)
+                except discord.HTTPException as exc:
+                    log.warning("Could not archive the thread of session %s: %s", ended.thread_id, exc)
+        log.info("Session %s ended with %d result(s)", ended.thread_id, len(results))
+
+    async def _post_summary(
+        self, session: SessionRecord, results: list[JobRecord], votes: dict[str, int], images: dict[str, bytes]
+    ) -> None:
+        """The top 3 with their images and a link to the thread, in the channel the session was started in."""
+        thread_url = f"https://discord.com/channels/{session.guild_id}/{session.thread_id}"
+        out = _posts.summary_message(session, results, votes, images, thread_url)
+        try:
+            parent = self.bot.get_channel(session.channel_id) or await self.bot.fetch_channel(session.channel_id)
             await parent.send(  # type: ignore[union-attr]
                 content=out.content, embeds=out.embeds, files=out.files, allowed_mentions=discord.AllowedMentions.none()
             )
         except discord.HTTPException as exc:
-            log.warning("Could not post the summary of session %s in its channel: %s", ended.thread_id, exc)
-        if isinstance(thread, discord.Thread):
-            try:
-                await thread.edit(archived=True)
-            except discord.HTTPException as exc:
-                log.warning("Could not archive the thread of session %s: %s", ended.thread_id, exc)
-        log.info("Session %s ended with %d result(s)", ended.thread_id, len(results))
+            log.warning("Could not post the summary of session %s in its channel: %s", session.thread_id, exc)
 
     def _header(self, session: SessionRecord) -> discord.Embed:
         bot_id = self.bot.user.id if self.bot.user else 0
