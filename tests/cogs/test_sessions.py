@@ -246,3 +246,23 @@ async def test_imagine_in_a_session_thread_is_its_next_numbered_idea(world: Worl
     message = await world.result_of(imagine)
     assert message.embeds[0]["title"] == "#1 · /imagine" and message.channel_id == thread.id
     assert any(c.startswith("ses:vote:") for c in message.custom_ids())
+
+
+async def test_a_bad_reference_or_empty_idea_is_refused_privately_and_costs_nothing(world: World) -> None:
+    thread = await start_session(world, title="Careful session")
+    header = header_of(world, thread)
+    replies = []
+    for fields in (
+        {"prompt": "the fox again", "reference": [FakeFile("notes.txt", b"just some text, not a picture")]},
+        {"prompt": "   "},
+    ):
+        click = await world.discord.click(header.id, f"ses:idea:{thread.id}")
+        await world.wait_for(lambda click=click: click.modal is not None)
+        submit = await world.discord.submit_modal(click.modal["custom_id"], fields)
+        await submit.wait_until(lambda submit=submit: private_text(submit))
+        replies.append(private_text(submit))
+
+    assert "`notes.txt` is not an image" in replies[0]
+    assert "The idea is empty" in replies[1]
+    assert not world.generate_calls() and not world.scenario.uploads
+    assert not await session_jobs(world, thread)
