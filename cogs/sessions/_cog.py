@@ -263,6 +263,10 @@ class Sessions(commands.Cog):
             await self._idea_from_message(message, session)
         except Exception as exc:
             await self._tell_privately(message, exc)
+            if session.ended and isinstance(message.channel, discord.Thread):
+                # The message reopened the ended session's thread (Discord unarchives on a post): close it again.
+                with contextlib.suppress(discord.HTTPException):
+                    await message.channel.edit(archived=True)
 
     async def _idea_from_message(self, message: discord.Message, session: SessionRecord) -> None:
         await check_open(self.bot.store, session)

@@ -174,8 +174,8 @@ async def test_a_session_from_start_to_end(make_world) -> None:
 
     # Later ideas are refused privately, and cost nothing.
     spent = len(world.generate_calls())
-    await fd.post_message(thread.id, "one more idea", user_id=dave)
-    await world.wait_for(lambda: fd.dm_messages(dave))
+    await fd.post_message(thread.id, "one more idea", user_id=dave)  # Discord reopens the thread for it…
+    await world.wait_for(lambda: fd.dm_messages(dave) and thread.archived)  # …the bot closes it again
     assert "this session has ended" in fd.dm_messages(dave)[0].content.lower()
     submit = await fd.submit_modal(f"ses:idea-form:{thread.id}", {"prompt": "too late"}, user_id=dave)  # …sent after
     await submit.wait_until(lambda: private_text(submit))
