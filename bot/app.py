@@ -27,7 +27,16 @@ log = logging.getLogger(__name__)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 UNUSED_MESSAGE_EVENTS = ("MESSAGE_UPDATE", "MESSAGE_DELETE", "MESSAGE_DELETE_BULK")
 """Brought by the guild messages intent, used by nothing: every progress edit would be parsed once more."""
-EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results", "cogs.status", "cogs.sessions")
+EXTENSIONS = (
+    "cogs.imagine",
+    "cogs.character",
+    "cogs.jobs",
+    "cogs.results",
+    "cogs.status",
+    "cogs.confirm",
+    "cogs.spending",
+    "cogs.sessions",
+)
 
 
 def intents_for(settings: Settings) -> discord.Intents:

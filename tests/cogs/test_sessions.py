@@ -224,20 +224,23 @@ async def test_sessions_live_in_servers_with_the_bot(world: World) -> None:
 
 
 async def test_a_session_budget_refuses_ideas_once_spent_and_other_commands_join_the_session(world: World) -> None:
-    thread = await start_session(world, title="Small budget", budget_cu=1)
+    thread = await start_session(world, title="Small budget", budget_cu=10)
     first = await idea_by_form(world, thread, ALICE, {"prompt": "a paper boat"})
     [job] = await session_jobs(world, thread)
-    assert job.cost is not None and job.cost >= 1 and first.attachments
+    assert job.cost == 6 and first.attachments
 
-    refused = await world.discord.click(header_of(world, thread).id, f"ses:idea:{thread.id}")
+    # A second 6-CU idea would pass the 10-CU cap: its price (from the dry run) is refused before it runs.
+    click = await world.discord.click(header_of(world, thread).id, f"ses:idea:{thread.id}")
+    await world.wait_for(lambda: click.modal is not None)
+    refused = await world.discord.submit_modal(click.modal["custom_id"], {"prompt": "a second boat"})
     await refused.wait_until(lambda: private_text(refused))
-    assert "has used its budget (6 of 1 CU)" in private_text(refused) and refused.ephemeral_all
-    assert refused.modal is None and len(world.generate_calls()) == 1
+    assert "does not fit what is left" in private_text(refused) and "(6 of 10 CU used)" in private_text(refused)
+    assert len(world.generate_calls()) == 1
 
     # /imagine in the thread is an idea of the session too: the same budget refuses it.
     imagine = await world.discord.send_command("imagine", {"prompt": "a third boat"}, channel_id=thread.id)
     await imagine.wait_until(lambda: private_text(imagine))
-    assert "budget" in private_text(imagine) and len(world.generate_calls()) == 1
+    assert "does not fit" in private_text(imagine) and len(world.generate_calls()) == 1
 
 
 async def test_imagine_in_a_session_thread_is_its_next_numbered_idea(world: World) -> None:
