@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import InvalidInputError, NotAllowedError, UserFacingError
+from bot.jobs.budgets import ConfirmationNeeded
 from bot.jobs.models import JobRecord
 from bot.sessions import SessionDefaults, SessionRecord
 from bot.sessions import texts as session_texts
@@ -275,7 +276,15 @@ class Sessions(commands.Cog):
         self.bot.engine.check_capacity(message.author.id)
         command, model, body, uploaded = await _ideas.prepare(self.bot, session, prompt, reference)
         job = _ideas.message_job(message, command, model, body, uploaded)
-        await self.bot.engine.submit(job)
+        try:
+            await self.bot.engine.submit(job)
+        except ConfirmationNeeded as waiting:
+            # A price that needs Run: a message has no private place for the button; the form has.
+            await self.bot.engine.cancel_confirmation(waiting.job.id, message.author.id)
+            raise UserFacingError(
+                f"This idea would cost about {waiting.job.estimate_cu or 0:g} CU, which needs your confirmation "
+                "first: send it with the session's **Add idea** button, which asks you to Run it."
+            ) from None
         with contextlib.suppress(discord.HTTPException):
             await message.add_reaction(IDEA_REACTION)  # taken: the result will come in the thread
 

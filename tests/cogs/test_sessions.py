@@ -269,3 +269,26 @@ async def test_a_bad_reference_or_empty_idea_is_refused_privately_and_costs_noth
     assert "The idea is empty" in replies[1]
     assert not world.generate_calls() and not world.scenario.uploads
     assert not await session_jobs(world, thread)
+
+
+async def test_an_idea_above_the_confirmation_price_asks_for_run_in_the_form_not_in_a_message(make_world) -> None:
+    world: World = await make_world(settings_overrides={"confirm_above_cu": 1, "message_content_intent": True})
+    fd = world.discord
+    thread = await start_session(world, title="Pricey session")
+
+    await fd.post_message(thread.id, "a gilded frame", user_id=ALICE)
+    await world.wait_for(lambda: fd.dm_messages(ALICE))
+    [dm] = fd.dm_messages(ALICE)
+    assert "needs your confirmation" in dm.content and "Add idea" in dm.content
+    assert not world.generate_calls()
+
+    click = await fd.click(header_of(world, thread).id, f"ses:idea:{thread.id}")
+    await world.wait_for(lambda: click.modal is not None)
+    submit = await fd.submit_modal(click.modal["custom_id"], {"prompt": "a gilded frame"})
+    ask = await submit.wait_until(lambda: next((m for m in submit.followups if m.custom_ids()), None))
+    [run] = [c for c in ask.custom_ids() if c.startswith("cost:run:")]
+    assert ask.ephemeral and not world.generate_calls()
+
+    ran = await fd.click(ask.id, run)
+    result = await world.result_of(ran)
+    assert result.channel_id == thread.id and result.embeds[0]["title"] == "#1 · /imagine"
