@@ -17,7 +17,7 @@ from bot.sessions import SessionDefaults, SessionRecord
 from bot.sessions import texts as session_texts
 from bot.sessions.admission import check_open
 from bot.tree import UNEXPECTED, message_for
-from cogs import imagine
+from cogs import character, imagine
 from cogs._common import check_range, choices, pick, start_job
 from cogs.sessions import _ideas, _posts
 from cogs.sessions._items import AddIdeaButton, VoteButton, answer_errors, open_session
@@ -240,7 +240,7 @@ class Sessions(commands.Cog):
     async def _idea_from_form(self, interaction: discord.Interaction[ScenarioBot], thread_id: int) -> None:
         session = await open_session(interaction, thread_id)
         prompt, reference = _ideas.submitted(dict(interaction.data or {}))
-        _ideas.idea_inputs(prompt, session.defaults, None if reference is None else "placeholder")
+        _ideas.idea_inputs(prompt, session.defaults, None if reference is None else character.PLACEHOLDER_ASSET)
         self.bot.engine.check_capacity(interaction.user.id)
         await interaction.response.defer(thinking=True)
         command, model, body, uploaded = await _ideas.prepare(self.bot, session, prompt, reference)

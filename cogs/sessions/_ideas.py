@@ -80,11 +80,10 @@ async def prepare(
     """Check everything cheap, then upload the reference (if any): (command, model, body, uploaded assets).
 
     `reference` is an attachment as Discord describes it (`filename`, `size`, `url`)."""
-    placeholder = character.PLACEHOLDER_ASSET if reference is not None else None
-    idea_inputs(prompt, session.defaults, placeholder)  # refuse a bad idea before downloading anything
     if reference is None:
         command, model, body = idea_inputs(prompt, session.defaults, None)
         return command, model, body, {}
+    idea_inputs(prompt, session.defaults, character.PLACEHOLDER_ASSET)  # refuse a bad idea before any download
     filename = str(reference.get("filename") or "reference")
     check_declared_size(filename, int(reference.get("size") or 0), bot.settings.max_attachment_bytes)
     asset = await character.upload_reference(bot, url=str(reference.get("url") or ""), filename=filename)
