@@ -27,15 +27,20 @@ class Uploaded:
 
 async def upload_attachment(bot: ScenarioBot, file: discord.Attachment) -> Uploaded:
     """Fetch, verify, fit and upload one attachment (one `POST /assets`)."""
+    return await upload_from_url(bot, url=file.url, filename=file.filename)
+
+
+async def upload_from_url(bot: ScenarioBot, *, url: str, filename: str) -> Uploaded:
+    """The same for an attachment known by its Discord CDN URL and file name (e.g. from a modal's upload)."""
     data = await fetch_attachment(
         bot.session,
-        file.url,
-        filename=file.filename,
+        url,
+        filename=filename,
         max_bytes=bot.settings.max_attachment_bytes,
         allowed_hosts=bot.attachment_hosts,
     )
-    prepared = await asyncio.to_thread(prepare_reference, data, filename=file.filename, max_bytes=MAX_UPLOAD_BYTES)
-    stem = file.filename.rsplit(".", 1)[0] or "reference"
+    prepared = await asyncio.to_thread(prepare_reference, data, filename=filename, max_bytes=MAX_UPLOAD_BYTES)
+    stem = filename.rsplit(".", 1)[0] or "reference"
     asset_id = await bot.scenario.upload_image(
         prepared.data, name=f"{stem}.{prepared.extension}", mime_type=prepared.mime_type
     )

@@ -33,7 +33,7 @@ from cogs._common import (
     start_job,
     validated_body,
 )
-from cogs._uploads import upload_attachment
+from cogs._uploads import upload_attachment, upload_from_url
 from cogs.imagine import final_prompt
 
 if TYPE_CHECKING:
@@ -169,6 +169,13 @@ class Character(commands.Cog):
         self, interaction: discord.Interaction[ScenarioBot], current: str
     ) -> list[app_commands.Choice[str]]:
         return await style_choices(interaction, current, built_in=True)
+
+
+async def upload_reference(bot: ScenarioBot, *, url: str, filename: str) -> str:
+    """Fetch from Discord's CDN (capped), verify it is a still image, fit Scenario's limit, upload; the asset id.
+
+    Shared by /character and a session's ideas with a reference image."""
+    return (await upload_from_url(bot, url=url, filename=filename)).asset_id
 
 
 async def setup(bot: ScenarioBot) -> None:

@@ -65,14 +65,14 @@ class PostgresLibrary:
         """Insert a character; `NameTakenError` when its owner or its server already has that name."""
         values = rec.character_values(character)
         values[-1] = as_utc(character.created_at)
-        await self._insert("characters", rec.CHARACTER_COLUMNS, values, character.name)
+        await self._library_insert("characters", rec.CHARACTER_COLUMNS, values, character.name)
 
     async def characters_for(
         self, user_id: int, guild_id: int | None, *, thumbnails: bool = False
     ) -> Sequence[SavedCharacter]:
         """The person's own characters and those shared with this server, by name."""
         columns = rec.CHARACTER_COLUMNS if thumbnails else rec.CHARACTER_COLUMNS_NO_THUMBNAIL
-        rows = await self._visible("characters", columns, user_id, guild_id)
+        rows = await self._library_visible("characters", columns, user_id, guild_id)
         return [rec.to_character(row) for row in rows]
 
     async def get_character(self, character_id: str) -> SavedCharacter | None:
@@ -93,7 +93,7 @@ class PostgresLibrary:
         return rec.to_character(row) if row is not None else None
 
     async def delete_character(self, character_id: str) -> bool:
-        return await self._delete("characters", character_id)
+        return await self._library_delete("characters", character_id)
 
     # --- styles -----------------------------------------------------------------------------------------
 
@@ -101,11 +101,11 @@ class PostgresLibrary:
         """Insert a style; `NameTakenError` when its owner or its server already has that name."""
         values = rec.style_values(style)
         values[-1] = as_utc(style.created_at)
-        await self._insert("styles", rec.STYLE_COLUMNS, values, style.name)
+        await self._library_insert("styles", rec.STYLE_COLUMNS, values, style.name)
 
     async def styles_for(self, user_id: int, guild_id: int | None) -> Sequence[SavedStyle]:
         """The person's own styles and those shared with this server, by name."""
-        rows = await self._visible("styles", rec.STYLE_COLUMNS, user_id, guild_id)
+        rows = await self._library_visible("styles", rec.STYLE_COLUMNS, user_id, guild_id)
         return [rec.to_style(row) for row in rows]
 
     async def get_style(self, style_id: str) -> SavedStyle | None:
@@ -113,7 +113,7 @@ class PostgresLibrary:
         return rec.to_style(row) if row is not None else None
 
     async def delete_style(self, style_id: str) -> bool:
-        return await self._delete("styles", style_id)
+        return await self._library_delete("styles", style_id)
 
     # --- preferences ------------------------------------------------------------------------------------
 
@@ -142,14 +142,16 @@ class PostgresLibrary:
 
     # --- shared -----------------------------------------------------------------------------------------
 
-    async def _insert(self, table: str, columns: str, values: list[Any], name: str) -> None:
+    async def _library_insert(self, table: str, columns: str, values: list[Any], name: str) -> None:
         marks = ", ".join(f"${n}" for n in range(1, len(values) + 1))
         try:
             await self._db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", *values)
         except asyncpg.UniqueViolationError as exc:
             raise NameTakenError(name) from exc
 
-    async def _visible(self, table: str, columns: str, user_id: int, guild_id: int | None) -> list[asyncpg.Record]:
+    async def _library_visible(
+        self, table: str, columns: str, user_id: int, guild_id: int | None
+    ) -> list[asyncpg.Record]:
         return await self._db.fetch(
             f"SELECT {columns} FROM {table} WHERE owner_id = $1 OR (guild_id IS NOT NULL AND guild_id = $2)"
             " ORDER BY name_key, id",
@@ -157,5 +159,5 @@ class PostgresLibrary:
             guild_id,
         )
 
-    async def _delete(self, table: str, item_id: str) -> bool:
+    async def _library_delete(self, table: str, item_id: str) -> bool:
         return await self._db.fetchval(f"DELETE FROM {table} WHERE id = $1 RETURNING id", item_id) is not None

@@ -73,14 +73,14 @@ class SQLiteLibrary:
         """Insert a character; `NameTakenError` when its owner or its server already has that name."""
         values = rec.character_values(character)
         values[-1] = _iso(character.created_at)
-        await self._insert("characters", rec.CHARACTER_COLUMNS, values, character.name)
+        await self._library_insert("characters", rec.CHARACTER_COLUMNS, values, character.name)
 
     async def characters_for(
         self, user_id: int, guild_id: int | None, *, thumbnails: bool = False
     ) -> Sequence[SavedCharacter]:
         """The person's own characters and those shared with this server, by name."""
         columns = rec.CHARACTER_COLUMNS if thumbnails else rec.CHARACTER_COLUMNS_NO_THUMBNAIL
-        rows = await self._visible("characters", columns, user_id, guild_id)
+        rows = await self._library_visible("characters", columns, user_id, guild_id)
         return [rec.to_character(row, datetime.fromisoformat) for row in rows]
 
     async def get_character(self, character_id: str) -> SavedCharacter | None:
@@ -101,7 +101,7 @@ class SQLiteLibrary:
         return rec.to_character(rows[0], datetime.fromisoformat) if rows else None
 
     async def delete_character(self, character_id: str) -> bool:
-        return await self._delete("characters", character_id)
+        return await self._library_delete("characters", character_id)
 
     # --- styles -----------------------------------------------------------------------------------------
 
@@ -109,11 +109,11 @@ class SQLiteLibrary:
         """Insert a style; `NameTakenError` when its owner or its server already has that name."""
         values = rec.style_values(style)
         values[-1] = _iso(style.created_at)
-        await self._insert("styles", rec.STYLE_COLUMNS, values, style.name)
+        await self._library_insert("styles", rec.STYLE_COLUMNS, values, style.name)
 
     async def styles_for(self, user_id: int, guild_id: int | None) -> Sequence[SavedStyle]:
         """The person's own styles and those shared with this server, by name."""
-        rows = await self._visible("styles", rec.STYLE_COLUMNS, user_id, guild_id)
+        rows = await self._library_visible("styles", rec.STYLE_COLUMNS, user_id, guild_id)
         return [rec.to_style(row, datetime.fromisoformat) for row in rows]
 
     async def get_style(self, style_id: str) -> SavedStyle | None:
@@ -121,7 +121,7 @@ class SQLiteLibrary:
         return rec.to_style(rows[0], datetime.fromisoformat) if rows else None
 
     async def delete_style(self, style_id: str) -> bool:
-        return await self._delete("styles", style_id)
+        return await self._library_delete("styles", style_id)
 
     # --- preferences ------------------------------------------------------------------------------------
 
@@ -148,14 +148,14 @@ class SQLiteLibrary:
 
     # --- shared -----------------------------------------------------------------------------------------
 
-    async def _insert(self, table: str, columns: str, values: list[Any], name: str) -> None:
+    async def _library_insert(self, table: str, columns: str, values: list[Any], name: str) -> None:
         marks = ", ".join("?" * len(values))
         try:
             await self._conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
         except sqlite3.IntegrityError as exc:
             raise NameTakenError(name) from exc
 
-    async def _visible(self, table: str, columns: str, user_id: int, guild_id: int | None) -> list[sqlite3.Row]:
+    async def _library_visible(self, table: str, columns: str, user_id: int, guild_id: int | None) -> list[sqlite3.Row]:
         return list(
             await self._conn.execute_fetchall(
                 f"SELECT {columns} FROM {table} WHERE owner_id = ? OR (guild_id IS NOT NULL AND guild_id = ?)"
@@ -164,6 +164,6 @@ class SQLiteLibrary:
             )
         )
 
-    async def _delete(self, table: str, item_id: str) -> bool:
+    async def _library_delete(self, table: str, item_id: str) -> bool:
         rows = await self._conn.execute_fetchall(f"DELETE FROM {table} WHERE id = ? RETURNING id", (item_id,))
         return bool(rows)

@@ -22,6 +22,8 @@ import asyncpg
 from bot.clock import utcnow
 from bot.jobs import _library_postgres, _records
 from bot.jobs._library_postgres import PostgresLibrary
+from bot.jobs._postgres_sessions import MIGRATION as SESSIONS_MIGRATION
+from bot.jobs._postgres_sessions import PostgresSessions
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS, as_utc
 from bot.jobs.models import FinishedJob, JobRecord, JobState
 from bot.jobs.spend import CHARGE_SQL, CONFIRMATION_TTL, BudgetLimit, Charge, limit_filter
@@ -107,6 +109,7 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         );
         """,
     ),
+    (5, SESSIONS_MIGRATION),
     (6, _library_postgres.MIGRATION),
 )
 """Schema changes, in order. Never edit a released entry: append a new version instead."""
@@ -133,7 +136,7 @@ class PostgresUnavailable(ConnectionError):
         self.strerror = str(self)  # what `python -m bot` prints for an OSError it cannot open the store with
 
 
-class PostgresJobStore(PostgresLibrary):
+class PostgresJobStore(PostgresSessions, PostgresLibrary):
     """The `JobStore` on a PostgreSQL database; every method is one atomic statement on a pooled connection.
 
     `migrations` defaults to the module's `MIGRATIONS`; `clock` gives `updated_at`/`finished_at`.
