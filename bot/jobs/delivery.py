@@ -20,6 +20,8 @@ class OutputImage:
     width: int | None = None
     height: int | None = None
     seed: int | None = None
+    nsfw: tuple[str, ...] = ()
+    """Scenario's NSFW labels for this image (empty: none); the server's `/config nsfw` policy decides."""
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,8 @@ class JobRecord(BaseModel):
     user_name: str = ""
     guild_id: int | None = None
     channel_id: int | None = None
+    channel_parent_id: int | None = None
+    """The parent channel when the job was asked for in a thread (a server's allowed channels cover its threads)."""
     application_id: int | None = None
     interaction_id: int | None = None
     interaction_token: str | None = None
@@ -103,6 +105,8 @@ class JobRecord(BaseModel):
     output_asset_ids: list[str] = Field(default_factory=list)
     seeds: list[int | None] = Field(default_factory=list)
     cost: float | None = None
+    nsfw_labels: dict[str, list[str]] = Field(default_factory=dict)
+    """Scenario's NSFW labels (`asset.nsfw`) by output asset id, for the outputs that have any."""
 
     # Delivery.
     delivered_message_ids: list[int] = Field(default_factory=list)

@@ -23,6 +23,7 @@ from bot.clock import utcnow
 from bot.jobs import _records
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS, as_utc
 from bot.jobs.models import FinishedJob, JobRecord, JobState
+from bot.servers._settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,19 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         """
         -- /status reads the jobs that finished in the last hour and today.
         CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+        """,
+    ),
+    (
+        4,
+        """
+        -- /config: one settings document per server; NSFW labels of a job's outputs; a thread's parent channel.
+        CREATE TABLE server_settings (
+            guild_id bigint PRIMARY KEY,
+            settings jsonb NOT NULL,
+            updated_at timestamptz NOT NULL
+        );
+        ALTER TABLE jobs ADD COLUMN nsfw_labels jsonb NOT NULL DEFAULT '{}';
+        ALTER TABLE jobs ADD COLUMN channel_parent_id bigint;
         """,
     ),
 )
@@ -326,6 +340,21 @@ class PostgresJobStore:
             )
             for row in rows
         ]
+
+    async def server_settings(self, guild_id: int) -> ServerSettings:
+        """A server's `/config` settings (the defaults when it never set any)."""
+        text = await self._db.fetchval("SELECT settings::text FROM server_settings WHERE guild_id = $1", guild_id)
+        return ServerSettings.model_validate_json(text) if text is not None else ServerSettings()
+
+    async def save_server_settings(self, guild_id: int, settings: ServerSettings) -> None:
+        """Replace a server's `/config` settings in one statement."""
+        await self._db.execute(
+            "INSERT INTO server_settings (guild_id, settings, updated_at) VALUES ($1, $2::jsonb, $3)"
+            " ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+            guild_id,
+            settings.model_dump_json(),
+            as_utc(self._clock()),
+        )
 
     def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:
         """`col = $1, …` and its parameters for a validated update, with `updated_at` (and `finished_at`)."""

@@ -11,7 +11,7 @@ import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
-from bot import metrics
+from bot import metrics, servers
 from bot.clock import Clock
 from bot.errors import NotAllowedError, QueueFullError, ShuttingDownError, UserFacingError
 from bot.jobs import texts
@@ -79,6 +79,7 @@ class JobQueue:
         """Check, store and queue a new job; returns its place in line (1 = next)."""
         async with self._admit_lock:
             self.check_capacity(job.user_id)
+            await self.check_server(job)
             job = job.model_copy(update={"state": JobState.QUEUED, "created_at": self._clock.now()})
             await self._store.add(job)
             self._queued[job.id] = job
@@ -89,9 +90,20 @@ class JobQueue:
         self.pump()
         return position
 
-    def queued_count(self, user_id: int) -> int:
-        """How many of a user's jobs wait in line."""
-        return sum(1 for job in self._queued.values() if job.user_id == user_id)
+    async def check_server(self, job: JobRecord) -> None:
+        """Raise the reply for a job its server's `/config` rules refuse (`bot.servers.screen`). Read from the
+        store every time: another process (or a moment ago) may have changed them."""
+        if job.guild_id is not None:
+            settings = await self._store.server_settings(job.guild_id)
+            servers.screen(job, settings, queued_here=self.queued_count(job.user_id, job.guild_id))
+
+    def queued_count(self, user_id: int, guild_id: int | None = None) -> int:
+        """How many of a user's jobs wait in line (in one server, when given)."""
+        return sum(
+            1
+            for job in self._queued.values()
+            if job.user_id == user_id and (guild_id is None or job.guild_id == guild_id)
+        )
 
     def position(self, job_id: str) -> int | None:
         """A queued job's 1-based place in line, or None."""

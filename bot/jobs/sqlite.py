@@ -24,6 +24,7 @@ from bot.clock import utcnow
 from bot.jobs import _records
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
 from bot.jobs.models import FinishedJob, JobRecord, JobState
+from bot.servers._settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,19 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         """
         -- /status reads the jobs that finished in the last hour and today.
         CREATE INDEX jobs_finished ON jobs (finished_at);
+        """,
+    ),
+    (
+        5,
+        """
+        -- /config: one settings document per server; NSFW labels of a job's outputs; a thread's parent channel.
+        CREATE TABLE server_settings (
+            guild_id INTEGER PRIMARY KEY,
+            settings TEXT NOT NULL,                    -- JSON object (bot.servers.ServerSettings)
+            updated_at TEXT NOT NULL
+        );
+        ALTER TABLE jobs ADD COLUMN nsfw_labels TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE jobs ADD COLUMN channel_parent_id INTEGER;
         """,
     ),
 )
@@ -327,6 +341,19 @@ class SQLiteJobStore:
             )
             for row in rows
         ]
+
+    async def server_settings(self, guild_id: int) -> ServerSettings:
+        """A server's `/config` settings (the defaults when it never set any)."""
+        rows = await self._conn.execute_fetchall("SELECT settings FROM server_settings WHERE guild_id = ?", (guild_id,))
+        return ServerSettings.model_validate_json(rows[0][0]) if rows else ServerSettings()
+
+    async def save_server_settings(self, guild_id: int, settings: ServerSettings) -> None:
+        """Replace a server's `/config` settings in one committed statement."""
+        await self._conn.execute(
+            "INSERT INTO server_settings (guild_id, settings, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+            (guild_id, settings.model_dump_json(), _format_datetime(self._clock())),
+        )
 
     def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:
         """`col = ?, …` and its parameters for a validated update, with `updated_at` (and `finished_at`)."""

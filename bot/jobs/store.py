@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from bot.jobs.models import FinishedJob, JobRecord, JobState
+from bot.servers._settings import ServerSettings
 
 
 class JobStore(Protocol):
@@ -52,6 +53,12 @@ class JobStore(Protocol):
 
     async def finished_since(self, since: Any) -> Sequence[FinishedJob]:
         """Jobs that came to rest (`finished_at`) at or after `since`, in the order they did."""
+
+    async def server_settings(self, guild_id: int) -> ServerSettings:
+        """A server's `/config` settings (the defaults when it never set any)."""
+
+    async def save_server_settings(self, guild_id: int, settings: ServerSettings) -> None:
+        """Replace a server's `/config` settings (one statement: every process reads the new ones at once)."""
 
 
 def open_store(database_url: str) -> JobStore:

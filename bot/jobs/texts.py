@@ -107,8 +107,9 @@ RESTARTING = "The bot is restarting. Please try again in a minute."
 REPOSTED = "Result of `{job_id}`, posted again on request."
 
 
-def queue_full(limit: int) -> str:
-    return f"You already have {limit} jobs waiting. Wait for one to start, or cancel one with /jobs."
+def queue_full(limit: int, *, server: bool = False) -> str:
+    where = " in this server" if server else ""
+    return f"You already have {limit} jobs waiting{where}. Wait for one to start, or cancel one with /jobs."
 
 
 def no_such_job(job_id: str) -> str:
@@ -131,3 +132,40 @@ def still_working(job_id: str, state: str) -> str:
 
 def no_images(job_id: str, state: str, reason: str | None) -> str:
     return f"Job `{job_id}` has no images ({state}: {reason or 'no result'})."
+
+
+# -- server settings (/config) ---------------------------------------------------------------------------------
+
+BLOCKED_TERM = (
+    "Your prompt contains a term this server does not allow. Nothing was sent or charged; please rephrase it."
+)
+
+
+def channel_not_allowed(channel_ids: list[int]) -> str:
+    channels = ", ".join(f"<#{channel_id}>" for channel_id in channel_ids)
+    return f"This server uses the bot only in {channels}. Please ask there; nothing was charged."
+
+
+def too_many_images(count: int, limit: int) -> str:
+    return f"This server allows at most {limit} image{'s' if limit != 1 else ''} per request (you asked for {count})."
+
+
+NSFW_SPOILER_NOTE = "Scenario labelled {which} NSFW: shown as a spoiler."
+NSFW_BLOCKED_NOTE = "Scenario labelled {which} NSFW; this server does not post such images, so {it_they} left out."
+NSFW_DM_NOTE = (
+    "Scenario labelled {which} NSFW; this server shows such images only in age-restricted channels: sent to you by DM."
+)
+NSFW_DM_FAILED_NOTE = (
+    "Scenario labelled {which} NSFW; this server shows such images only in age-restricted channels, and your DMs"
+    " are closed: use /show {job_id} in an age-restricted channel."
+)
+
+
+def nsfw_note(template: str, indexes: list[int], job_id: str = "") -> str:
+    """A note about the labelled images, by their place in the result (image 1, images 2 and 3…)."""
+    if len(indexes) == 1:
+        which, it_they = f"image {indexes[0]}", "it was"
+    else:
+        which = "images " + ", ".join(str(i) for i in indexes[:-1]) + f" and {indexes[-1]}"
+        it_they = "they were"
+    return template.format(which=which, it_they=it_they, job_id=job_id)
