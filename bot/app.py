@@ -25,7 +25,7 @@ from bot.tree import BotTree
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results", "cogs.status")
+EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results", "cogs.status", "cogs.config")
 
 
 class ScenarioBot(commands.Bot):
@@ -56,9 +56,14 @@ class ScenarioBot(commands.Bot):
         self.session = session
         self.scenario = scenario
         self.store = store
-        self.delivery = DiscordDelivery(self, now=clock.now)
+        self.delivery = DiscordDelivery(self, now=clock.now, server_settings=store.server_settings)
         self.engine = JobEngine(
-            store, scenario, self.delivery, config or EngineConfig.from_settings(settings), clock=clock
+            store,
+            scenario,
+            self.delivery,
+            config or EngineConfig.from_settings(settings),
+            clock=clock,
+            audit=self.delivery.audit,
         )
         self.health: HealthServer | None = None
         """The /metrics, /healthz and /readyz endpoint, when `METRICS_PORT` is set (`open_bot` starts it)."""

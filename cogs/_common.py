@@ -68,6 +68,8 @@ def requester_context(interaction: discord.Interaction[ScenarioBot]) -> dict[str
         "user_name": interaction.user.display_name,
         "guild_id": interaction.guild_id,
         "channel_id": interaction.channel_id,
+        # A thread counts as allowed when its parent channel is (`/config channels`).
+        "channel_parent_id": getattr(interaction.channel, "parent_id", None),
         "application_id": interaction.application_id,
         "interaction_id": interaction.id,
         "interaction_token": interaction.token,
@@ -78,6 +80,22 @@ def requester_context(interaction: discord.Interaction[ScenarioBot]) -> dict[str
         "bot_in_guild": interaction.guild_id is not None
         and interaction.client.get_guild(interaction.guild_id) is not None,
     }
+
+
+async def server_defaults(interaction: discord.Interaction[ScenarioBot]) -> dict[str, Any]:
+    """This server's `/config defaults`, by option name (none in a DM); one layer of `bot.options.resolve`."""
+    if interaction.guild_id is None:
+        return {}
+    return (await interaction.client.store.server_settings(interaction.guild_id)).defaults.as_options()
+
+
+async def check_request(
+    interaction: discord.Interaction[ScenarioBot], *, command: Command, model_id: str, inputs: dict[str, Any]
+) -> None:
+    """Refuse, before anything is spent (an upload, a deferral), what admission would refuse: the requester's
+    capacity and the server's `/config` rules (channels, blocked words, limits)."""
+    draft = JobRecord(command=command, model_id=model_id, inputs=inputs, **requester_context(interaction))
+    await interaction.client.engine.check_request(draft)
 
 
 async def defer(interaction: discord.Interaction[ScenarioBot]) -> None:

@@ -156,16 +156,22 @@ NSFW_DM_NOTE = (
     "Scenario labelled {which} NSFW; this server shows such images only in age-restricted channels: sent to you by DM."
 )
 NSFW_DM_FAILED_NOTE = (
-    "Scenario labelled {which} NSFW; this server shows such images only in age-restricted channels, and your DMs"
-    " are closed: use /show {job_id} in an age-restricted channel."
+    "Scenario labelled {which} NSFW; this server shows such images only in age-restricted channels: use /show"
+    " there to see {them}."
 )
 
 
 def nsfw_note(template: str, indexes: list[int], job_id: str = "") -> str:
     """A note about the labelled images, by their place in the result (image 1, images 2 and 3…)."""
     if len(indexes) == 1:
-        which, it_they = f"image {indexes[0]}", "it was"
+        which, it_they, them = f"image {indexes[0]}", "it was", "it"
     else:
         which = "images " + ", ".join(str(i) for i in indexes[:-1]) + f" and {indexes[-1]}"
-        it_they = "they were"
-    return template.format(which=which, it_they=it_they, job_id=job_id)
+        it_they, them = "they were", "them"
+    return template.format(which=which, it_they=it_they, them=them, job_id=job_id)
+
+
+NSFW_DM_TEXT = (
+    "Your result from {channel}: Scenario labelled these images NSFW, and that server shows such images only in"
+    " age-restricted channels, so here they are."
+)

@@ -248,10 +248,10 @@ class FakeDiscord:
         return guild
 
     def add_channel(
-        self, guild_id: int | None = None, channel_id: int | None = None, *, name: str = "channel"
+        self, guild_id: int | None = None, channel_id: int | None = None, *, name: str = "channel", nsfw: bool = False
     ) -> FakeChannel:
-        """Another text channel; connected bots get CHANNEL_CREATE."""
-        channel = self._state.add_channel(guild_id or self.guild_id, channel_id, name=name)
+        """Another text channel (age-restricted with `nsfw`); connected bots get CHANNEL_CREATE."""
+        channel = self._state.add_channel(guild_id or self.guild_id, channel_id, name=name, nsfw=nsfw)
         if self._state.guilds[channel.guild_id or 0].bot_member:
             data = payloads.channel(self._state, channel)
             self._in_background(self._gateway.dispatch_guild_event("CHANNEL_CREATE", data, channel.guild_id or 0))

@@ -240,6 +240,8 @@ class FakeChannel:
     recipient_id: int | None = None
     position: int = 0
     last_message_id: int | None = None
+    nsfw: bool = False
+    """Age-restricted (Discord's `nsfw` flag on a channel)."""
 
 
 @dataclass(eq=False)
