@@ -150,7 +150,7 @@ class Config(commands.GroupCog, group_name="config", group_description="This ser
         self,
         interaction: discord.Interaction[ScenarioBot],
         action: Literal["add", "remove", "clear"],
-        channel: discord.TextChannel | None = None,
+        channel: discord.TextChannel | discord.VoiceChannel | None = None,
     ) -> None:
         settings = await self._load(interaction)
         if action == "clear":

@@ -195,6 +195,8 @@ class DiscordDelivery:
 
         async def compose(limit: int, place: str) -> _Outgoing:
             nonlocal dm_possible
+            if place == "dm" and dm_possible:
+                place = "channel"  # the labelled images are in the requester's DMs already: not twice
             plan = plan_for(
                 images, policy, place=place, age_restricted=age_restricted, dm_possible=dm_possible is not False
             )
@@ -206,7 +208,7 @@ class DiscordDelivery:
             mention = f"<@{job.user_id}> here is your result." + ("\n" if plan.notes else "")
             return _Outgoing(
                 _notes(plan.notes), mention, rendered.embed, rendered.files,
-                result_view(job, images), rendered.notes,
+                result_view(job, images), [*rendered.notes, *plan.notes],
             )  # fmt: skip
 
         message, via, notes = await self._first_place(job, compose, nonce=f"{job.id}:result")
@@ -220,7 +222,8 @@ class DiscordDelivery:
         async def post(limit: int) -> tuple[discord.Message, list[str]]:
             rendered = await _render(job, plan.images, limit, plan.spoilers)
             content = texts.REPOSTED.format(job_id=job.id) + ("\n" + _notes(plan.notes) if plan.notes else "")
-            out = _Outgoing(content, "", rendered.embed, rendered.files, result_view(job, images), rendered.notes)
+            notes = [*rendered.notes, *plan.notes]
+            out = _Outgoing(content, "", rendered.embed, rendered.files, result_view(job, images), notes)
             return await _edit(webhook, out), out.notes
 
         try:

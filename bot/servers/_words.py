@@ -53,10 +53,11 @@ def check_pattern(pattern: str) -> None:
         raise InvalidInputError(f"That regular expression is longer than {MAX_PATTERN_LENGTH} characters.")
     try:
         compiled = regex.compile(pattern, _FLAGS)
+        # The standard library's own parser (private, but stable since 3.11) gives the pattern's structure.
         parsed = re._parser.parse(pattern, re.IGNORECASE)  # type: ignore[attr-defined]
     except (regex.error, re.error, RecursionError, OverflowError) as exc:
         raise InvalidInputError(f"That is not a valid regular expression ({exc}).") from None
-    if _nested_repeat(parsed.data if hasattr(parsed, "data") else list(parsed), inside_repeat=False):
+    if _nested_repeat(parsed, inside_repeat=False):
         raise InvalidInputError(
             "That regular expression repeats something that itself repeats (like `(a+)+`), which can take "
             "forever on some prompts. Rewrite it without the nested repetition."
@@ -76,23 +77,18 @@ def _nested_repeat(items: Iterable[tuple[object, object]], *, inside_repeat: boo
         name = str(op)
         if name in _REPEATS:
             _low, high, sub = arg  # type: ignore[misc]
-            repeats = high is None or high > 1 or str(high) == "MAXREPEAT"
+            repeats = high > 1  # MAXREPEAT (unbounded) is a large int
             if repeats and inside_repeat:
                 return True
-            if _nested_repeat(sub.data if hasattr(sub, "data") else sub, inside_repeat=inside_repeat or repeats):
+            if _nested_repeat(sub, inside_repeat=inside_repeat or repeats):
                 return True
-        elif name == "SUBPATTERN":
-            sub = arg[-1]  # type: ignore[index]
-            if _nested_repeat(sub.data if hasattr(sub, "data") else sub, inside_repeat=inside_repeat):
-                return True
-        elif name == "BRANCH":
-            for sub in arg[1]:  # type: ignore[index]
-                if _nested_repeat(sub.data if hasattr(sub, "data") else sub, inside_repeat=inside_repeat):
-                    return True
-        elif name in ("ASSERT", "ASSERT_NOT"):
-            sub = arg[1]  # type: ignore[index]
-            if _nested_repeat(sub.data if hasattr(sub, "data") else sub, inside_repeat=inside_repeat):
-                return True
+            continue
+        # Groups, alternatives and lookarounds hold sub-patterns: look inside them.
+        children = [arg[-1]] if name in ("SUBPATTERN", "ASSERT", "ASSERT_NOT", "ATOMIC_GROUP") else []
+        if name == "BRANCH":
+            children = list(arg[1])  # type: ignore[index]
+        if any(_nested_repeat(child, inside_repeat=inside_repeat) for child in children):
+            return True
     return False
 
 
