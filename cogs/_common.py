@@ -10,6 +10,7 @@ from discord import app_commands
 
 from bot.errors import InvalidInputError
 from bot.jobs.models import Command, JobRecord
+from bot.posting import channel_is_age_restricted
 from bot.scenario import PROMPT_MAX_LENGTH
 from bot.scenario import SEED_MAX as SEED_MAX  # the cogs' option ranges use the API's bound
 from bot.scenario.errors import InputError
@@ -70,6 +71,7 @@ def requester_context(interaction: discord.Interaction[ScenarioBot]) -> dict[str
         "channel_id": interaction.channel_id,
         # A thread counts as allowed when its parent channel is (`/config channels`).
         "channel_parent_id": getattr(interaction.channel, "parent_id", None),
+        "channel_age_restricted": channel_is_age_restricted(interaction.channel),
         "application_id": interaction.application_id,
         "interaction_id": interaction.id,
         "interaction_token": interaction.token,

@@ -87,6 +87,8 @@ class JobRecord(BaseModel):
     channel_id: int | None = None
     channel_parent_id: int | None = None
     """The parent channel when the job was asked for in a thread (a server's allowed channels cover its threads)."""
+    channel_age_restricted: bool = False
+    """Whether that channel was age-restricted when asked (for a process whose cache does not hold it)."""
     application_id: int | None = None
     interaction_id: int | None = None
     interaction_token: str | None = None

@@ -82,7 +82,7 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
     (
         4,
         """
-        -- /config: one settings document per server; NSFW labels of a job's outputs; a thread's parent channel.
+        -- /config: one settings document per server; NSFW labels of a job's outputs; where it was asked for.
         CREATE TABLE server_settings (
             guild_id bigint PRIMARY KEY,
             settings jsonb NOT NULL,
@@ -90,6 +90,7 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         );
         ALTER TABLE jobs ADD COLUMN nsfw_labels jsonb NOT NULL DEFAULT '{}';
         ALTER TABLE jobs ADD COLUMN channel_parent_id bigint;
+        ALTER TABLE jobs ADD COLUMN channel_age_restricted boolean NOT NULL DEFAULT false;
         """,
     ),
 )

@@ -96,7 +96,7 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
     (
         5,
         """
-        -- /config: one settings document per server; NSFW labels of a job's outputs; a thread's parent channel.
+        -- /config: one settings document per server; NSFW labels of a job's outputs; where it was asked for.
         CREATE TABLE server_settings (
             guild_id INTEGER PRIMARY KEY,
             settings TEXT NOT NULL,                    -- JSON object (bot.servers.ServerSettings)
@@ -104,6 +104,7 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         );
         ALTER TABLE jobs ADD COLUMN nsfw_labels TEXT NOT NULL DEFAULT '{}';
         ALTER TABLE jobs ADD COLUMN channel_parent_id INTEGER;
+        ALTER TABLE jobs ADD COLUMN channel_age_restricted INTEGER NOT NULL DEFAULT 0;   -- 0 or 1
         """,
     ),
 )

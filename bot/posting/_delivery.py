@@ -190,7 +190,9 @@ class DiscordDelivery:
         if resumed and (already := await self._already_delivered(job)) is not None:
             return already
         policy = await self.nsfw_policy(job.guild_id)
-        age_restricted = channel_is_age_restricted(self.client.get_channel(job.channel_id or 0))
+        # This process's cache when it holds the channel (its flag may have changed since), else as asked.
+        cached = self.client.get_channel(job.channel_id or 0)
+        age_restricted = channel_is_age_restricted(cached) if cached is not None else job.channel_age_restricted
         dm_possible: bool | None = None  # known once the labelled images were offered by DM
 
         async def compose(limit: int, place: str) -> _Outgoing:

@@ -65,6 +65,7 @@ async def test_age_restricted_only_posts_in_such_a_channel_and_dms_the_requester
     # In an age-restricted channel: posted there, as they are.
     inside, job = await finished(world, {"prompt": NSFW_PROMPT}, channel_id=lounge.id)
     assert [a.filename for a in inside.original.attachments] == [f"imagine-{job.id}-1.png"]
+    assert job.channel_age_restricted  # recorded, for a process whose cache lacks the channel
     assert world.discord.dm_messages(DEFAULT_USER_ID) == []
 
     # Elsewhere: the channel gets a note, the requester the images by DM.

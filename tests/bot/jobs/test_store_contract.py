@@ -400,11 +400,11 @@ async def test_server_settings_default_then_saved_survive_a_reopen_and_stay_per_
 
 
 async def test_nsfw_labels_and_a_threads_parent_round_trip(store: JobStore) -> None:
-    job = record(channel_parent_id=55)
+    job = record(channel_parent_id=55, channel_age_restricted=True)
     await store.add(job)
 
     updated = await store.update(job.id, nsfw_labels={"asset_1": ["nudity", "explicit"]})
 
     assert updated.nsfw_labels == {"asset_1": ["nudity", "explicit"]}
     assert await store.get(job.id) == updated
-    assert updated.channel_parent_id == 55
+    assert updated.channel_parent_id == 55 and updated.channel_age_restricted is True
