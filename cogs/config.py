@@ -49,18 +49,18 @@ def describe(settings: ServerSettings, *, queued_default: int) -> str:
     shown_defaults = ", ".join(f"{name} = {_value(value)}" for name, value in defaults.items()) or "none"
     channels = ", ".join(f"<#{cid}>" for cid in settings.allowed_channels)
     words = len(settings.blocked_words)
+    count = settings.max_count if settings.max_count is not None else "4 (the model's limit)"
+    queued = (
+        f"{settings.max_queued_per_user} in this server"
+        if settings.max_queued_per_user is not None
+        else f"{queued_default} (the bot's limit)"
+    )
     lines = [
         "**Server settings** (`/config`)",
         f"🎛️ Defaults: {shown_defaults} — used when the requester leaves the option out (the model's own otherwise)",
         f"📍 Channels: {channels + ' (and their threads) only' if channels else 'every channel'}",
-        f"🔢 Images per request: at most {settings.max_count if settings.max_count is not None else '4 (the model'}"
-        + ("" if settings.max_count is not None else "'s limit)"),
-        "⏳ Waiting jobs per person: "
-        + (
-            f"{settings.max_queued_per_user} in this server"
-            if settings.max_queued_per_user is not None
-            else f"{queued_default} (the bot's limit)"
-        ),
+        f"🔢 Images per request: at most {count}",
+        f"⏳ Waiting jobs per person: {queued}",
         f"🚫 Blocked words: {words} term{'s' if words != 1 else ''}"
         + (" — a matching prompt is refused privately, nothing is sent" if words else ""),
         f"🔞 NSFW: `{settings.nsfw_policy.value}` — {NSFW_EFFECTS[settings.nsfw_policy]}",
