@@ -266,6 +266,12 @@ class FakeDiscord:
             self._in_background(self._gateway.dispatch_guild_event("CHANNEL_CREATE", data, channel.guild_id or 0))
         return channel
 
+    def add_thread(
+        self, parent_id: int | None = None, channel_id: int | None = None, *, name: str = "thread"
+    ) -> FakeChannel:
+        """A public thread in a channel (default: the default channel); commands can be sent in it (`channel_id`)."""
+        return self._state.add_thread(parent_id or self.channel_id, channel_id, name=name)
+
     def _in_background(self, coro: Coroutine[Any, Any, None]) -> None:
         """Deliver a gateway event from synchronous API calls, when a loop is running."""
         try:

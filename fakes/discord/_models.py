@@ -245,7 +245,9 @@ class FakeChannel:
     position: int = 0
     last_message_id: int | None = None
     nsfw: bool = False
-    """Age-restricted (Discord's `nsfw` flag on a channel)."""
+    """Age-restricted (Discord's `nsfw` flag on a channel; a thread follows its parent)."""
+    parent_id: int | None = None
+    """A thread's channel (type 11, a public thread)."""
 
 
 @dataclass(eq=False)

@@ -80,6 +80,8 @@ def channel(state: FakeState, ch: FakeChannel, *, permissions: int | None = None
     if ch.type == 1:
         recipient = state.user(ch.recipient_id or 0)
         return {"id": str(ch.id), "type": 1, "flags": 0, "last_message_id": last, "recipients": [user(recipient)]}
+    if ch.type == 11:
+        return thread(state, ch, last, permissions)
     data: dict[str, Any] = {
         "id": str(ch.id),
         "type": ch.type,
@@ -93,6 +95,33 @@ def channel(state: FakeState, ch: FakeChannel, *, permissions: int | None = None
         "rate_limit_per_user": 0,
         "last_message_id": last,
         "permission_overwrites": [],
+    }
+    if permissions is not None:
+        data["permissions"] = str(permissions)
+    return data
+
+
+def thread(state: FakeState, ch: FakeChannel, last: str | None, permissions: int | None) -> dict[str, Any]:
+    """A public thread as Discord describes it: its parent, owner and metadata."""
+    data: dict[str, Any] = {
+        "id": str(ch.id),
+        "type": 11,
+        "guild_id": str(ch.guild_id),
+        "parent_id": str(ch.parent_id),
+        "owner_id": str(state.bot_user_id),
+        "name": ch.name,
+        "flags": 0,
+        "last_message_id": last,
+        "rate_limit_per_user": 0,
+        "message_count": 0,
+        "member_count": 1,
+        "total_message_sent": 0,
+        "thread_metadata": {
+            "archived": False,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": iso(0.0),
+            "locked": False,
+        },
     }
     if permissions is not None:
         data["permissions"] = str(permissions)

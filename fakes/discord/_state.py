@@ -181,6 +181,15 @@ class FakeState:
         guild.channel_ids.append(channel.id)
         return channel
 
+    def add_thread(self, parent_id: int, channel_id: int | None = None, *, name: str = "thread") -> FakeChannel:
+        """A public thread (type 11) in a server channel; not listed among the server's channels."""
+        parent = self.channels[parent_id]
+        thread = FakeChannel(
+            id=channel_id or self.snowflake(), type=11, guild_id=parent.guild_id, name=name, parent_id=parent_id
+        )
+        self.channels[thread.id] = thread
+        return thread
+
     def dm_channel(self, user_id: int) -> FakeChannel:
         """The bot's DM channel with a user (one per user, created on first use)."""
         channel_id = self.dm_channels.get(user_id)

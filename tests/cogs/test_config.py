@@ -8,10 +8,11 @@ import pytest
 
 from bot.jobs.models import JobState
 from bot.servers import ServerSettings
-from fakes.discord import MEMBER_PERMISSIONS, ClientCheckError
+from fakes.discord import DEFAULT_USER_ID, MEMBER_PERMISSIONS, ClientCheckError
 from tests.cogs.conftest import World, interactions_handled, private_text
 
 MANAGER = MEMBER_PERMISSIONS | discord.Permissions(manage_guild=True).value
+MEMBER_USER = DEFAULT_USER_ID
 REFUSED_TERM = "Your prompt contains a term this server does not allow."
 
 
@@ -158,3 +159,18 @@ async def test_config_show_describes_every_setting(world: World) -> None:
     for words in ("Defaults: none", "every channel", "Images per request", "Waiting jobs per person", "Blocked words",
                   "NSFW: `spoiler`", "Audit channel: none"):  # fmt: skip
         assert words in shown, words
+
+
+async def test_a_thread_counts_as_allowed_when_its_parent_channel_is(world: World) -> None:
+    art = world.discord.add_channel(name="art")
+    await world.wait_for(lambda: world.bot.get_channel(art.id) is not None)
+    await configure(world, "channels", {"action": "add", "channel": str(art.id)})
+    inside = world.discord.add_thread(art.id, name="art thread")
+    elsewhere = world.discord.add_thread(world.discord.channel_id, name="general thread")
+
+    body = await generated(world, {"prompt": "a lighthouse in a thread"}, channel_id=inside.id)
+    assert body["prompt"] == "a lighthouse in a thread"
+    job = (await world.store.for_user(MEMBER_USER, limit=1))[0]
+    assert (job.channel_id, job.channel_parent_id) == (inside.id, art.id)
+
+    assert f"<#{art.id}>" in await refused(world, {"prompt": "a lighthouse"}, channel_id=elsewhere.id)
