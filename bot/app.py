@@ -25,7 +25,16 @@ from bot.tree import BotTree
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results", "cogs.status", "cogs.config")
+EXTENSIONS = (
+    "cogs.imagine",
+    "cogs.character",
+    "cogs.jobs",
+    "cogs.results",
+    "cogs.status",
+    "cogs.confirm",
+    "cogs.spending",
+    "cogs.config",
+)
 
 
 class ScenarioBot(commands.AutoShardedBot):

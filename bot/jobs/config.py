@@ -29,6 +29,14 @@ class EngineConfig:
     max_submit_attempts: int = 3
     """The budget of paid `POST /generate` requests for one job, across restarts (see `_submission.py`)."""
     max_delivery_attempts: int = 3
+    budget_user_daily_cu: float | None = None
+    """CU one person may spend per UTC day (None: unlimited); a server's admins can override it there."""
+    budget_server_monthly_cu: float | None = None
+    """CU one server may spend per calendar month (None: unlimited); its admins can override it."""
+    budget_total_monthly_cu: float | None = None
+    """CU the whole bot may spend per calendar month (None: unlimited)."""
+    confirm_above_cu: float | None = None
+    """Above this estimate the requester confirms with Run first (None: never asked)."""
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(initial=2.0, maximum=30.0))
     """Waits between the engine's own attempts (a resent submission, a retried delivery)."""
 
@@ -40,5 +48,9 @@ class EngineConfig:
             "max_queued_per_user": settings.max_queued_per_user,
             "job_timeout": settings.job_timeout_seconds,
             "submit_settle_seconds": settings.scenario_timeout_seconds * 1.25,
+            "budget_user_daily_cu": settings.budget_user_daily_cu,
+            "budget_server_monthly_cu": settings.budget_server_monthly_cu,
+            "budget_total_monthly_cu": settings.budget_total_monthly_cu,
+            "confirm_above_cu": settings.confirm_above_cu,
         }
         return cls(**{**values, **overrides})  # type: ignore[arg-type]

@@ -107,6 +107,9 @@ class JobRecord(BaseModel):
     output_asset_ids: list[str] = Field(default_factory=list)
     seeds: list[int | None] = Field(default_factory=list)
     cost: float | None = None
+    """What Scenario charged, in CU (0 once it refunded a failure)."""
+    estimate_cu: float | None = None
+    """Scenario's price quote (a dry run) taken at admission: the job's reservation until `cost` is known."""
     nsfw_labels: dict[str, list[str]] = Field(default_factory=dict)
     """Scenario's NSFW labels (`asset.nsfw`) by output asset id, for the outputs that have any."""
 

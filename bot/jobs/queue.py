@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.errors import NotAllowedError, QueueFullError, ShuttingDownError, UserFacingError
 from bot.jobs import texts
 from bot.jobs._board import ProgressBoard
+from bot.jobs.budgets import Budgets
 from bot.jobs.ceiling import Ceiling
 from bot.jobs.config import EngineConfig
 from bot.jobs.models import JobRecord, JobState
@@ -44,8 +45,10 @@ class JobQueue:
         *,
         start: Callable[[str, JobRecord | None], None],
         spawn: Callable[[Awaitable[None]], None],
+        budgets: Budgets,
     ) -> None:
         self._store = store
+        self._budgets = budgets
         self._board = board
         self._config = config
         self._clock = clock
@@ -75,13 +78,18 @@ class JobQueue:
         if self.queued_count(user_id) >= self._config.max_queued_per_user:
             raise QueueFullError(texts.queue_full(self._config.max_queued_per_user))
 
-    async def admit(self, job: JobRecord) -> int:
-        """Check, store and queue a new job; returns its place in line (1 = next)."""
+    async def admit(self, job: JobRecord, *, confirmed: bool = False) -> int:
+        """Check, price, store and queue a new job; returns its place in line (1 = next).
+
+        Raises `budgets.ConfirmationNeeded` when its price needs the requester's Run first (`confirmed` skips it).
+        """
+        rules = await self.check_server(job)  # before Scenario is asked anything, even a free price quote
+        job = await self._budgets.price(job, confirmed=confirmed)  # the dry run, outside the lock
         async with self._admit_lock:
             self.check_capacity(job.user_id)
-            await self.check_server(job)
+            self.screen(job, rules)  # again, with the line as it is now
             job = job.model_copy(update={"state": JobState.QUEUED, "created_at": self._clock.now()})
-            await self._store.add(job)
+            await self._budgets.add(job)  # stored only within every budget, its estimate reserved
             self._queued[job.id] = job
             self.scheduler.add(job.id, job.user_id)
         position = self.scheduler.position(job.id) or 1
@@ -90,12 +98,18 @@ class JobQueue:
         self.pump()
         return position
 
-    async def check_server(self, job: JobRecord) -> None:
-        """Raise the reply for a job its server's `/config` rules refuse (`bot.servers.screen`). Read from the
-        store every time: another process (or a moment ago) may have changed them."""
-        if job.guild_id is not None:
-            settings = await self._store.server_settings(job.guild_id)
-            servers.screen(job, settings, queued_here=self.queued_count(job.user_id, job.guild_id))
+    async def check_server(self, job: JobRecord) -> servers.ServerSettings | None:
+        """Raise the reply for a job its server's `/config` rules refuse (`bot.servers.screen`); returns the rules.
+        Read from the store every time: another process (or a moment ago) may have changed them."""
+        if job.guild_id is None:
+            return None
+        rules = await self._store.server_settings(job.guild_id)
+        self.screen(job, rules)
+        return rules
+
+    def screen(self, job: JobRecord, rules: servers.ServerSettings | None) -> None:
+        if rules is not None:
+            servers.screen(job, rules, queued_here=self.queued_count(job.user_id, job.guild_id))
 
     def queued_count(self, user_id: int, guild_id: int | None = None) -> int:
         """How many of a user's jobs wait in line (in one server, when given)."""

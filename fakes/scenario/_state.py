@@ -97,6 +97,7 @@ class FakeJob:
     author_id: str
     fail: tuple[str, str] | None = None
     canceled: bool = False
+    disable_refund: bool = False
     asset_ids: list[str] = field(default_factory=list)
 
     @property
@@ -115,6 +116,10 @@ class FakeJob:
         if self.fail:
             return "failure"
         return "canceled" if self.canceled else "success"
+
+    def refunded(self, now: float) -> bool:
+        """Whether its charge was given back: it failed (or was canceled) and refunds were not disabled."""
+        return self.final_status != "success" and now >= self.end_at and not self.disable_refund
 
     def is_active(self, now: float) -> bool:
         """True while the job is not terminal (it counts against the parallel limit)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.jobs import sqlite as sqlite_module
-from bot.jobs.models import JobState
+from bot.jobs.models import JobRecord, JobState
 from bot.jobs.sqlite import MIGRATIONS, SQLiteJobStore, sqlite_path
 from bot.jobs.store import open_store
 from tests.bot.jobs.conftest import full_record
@@ -50,19 +50,16 @@ async def test_columns_are_readable_without_the_bot(store: SQLiteJobStore, tmp_p
 LATEST = MIGRATIONS[-1][0]
 
 
-def written_by_version(path: Path, version: int, records: list) -> None:
-    """A database as the bot at schema `version` left it, holding `records` (their fields it had columns for)."""
+def write_version_1(path: Path, *records: JobRecord) -> None:
+    """A database as the first released bot left it: schema version 1, holding `records` (only the columns that
+    version had; a field added since reads back as its default)."""
     with sqlite3.connect(path) as db:
-        for number, sql in MIGRATIONS:
-            if number <= version:
-                for statement in sqlite_module._statements(sql):
-                    db.execute(statement)
-        db.execute(f"PRAGMA user_version = {version}")
-        columns = [row[1] for row in db.execute("PRAGMA table_info(jobs)")]
+        db.executescript(MIGRATIONS[0][1])
+        db.execute("PRAGMA user_version = 1")
+        columns = [row[1] for row in db.execute("PRAGMA table_info(jobs)") if row[1] in JobRecord.model_fields]
         for record in records:
-            names = [name for name in columns if name in type(record).model_fields]
-            values = [sqlite_module._to_column(name, getattr(record, name)) for name in names]
-            db.execute(f"INSERT INTO jobs ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values)
+            values = [sqlite_module._to_column(name, getattr(record, name)) for name in columns]
+            db.execute(f"INSERT INTO jobs ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", values)
 
 
 async def test_open_creates_the_directory_and_uses_wal(tmp_path: Path) -> None:
@@ -79,7 +76,7 @@ async def test_open_creates_the_directory_and_uses_wal(tmp_path: Path) -> None:
 async def test_a_database_at_version_1_is_migrated_to_the_latest(tmp_path: Path) -> None:
     path = tmp_path / "jobs.db"
     record = job()
-    written_by_version(path, 1, [record])
+    write_version_1(path, record)
     newer = [
         *MIGRATIONS,
         (LATEST + 1, "ALTER TABLE jobs ADD COLUMN note TEXT; UPDATE jobs SET note = 'migrated';"),
@@ -103,7 +100,7 @@ async def test_version_2_drops_the_unused_column_and_marks_failed_jobs_with_imag
     undelivered = job(output_asset_ids=["asset_1"], state=JobState.FAILED, last_error="Undelivered: 403")
     failed = job(state=JobState.FAILED, last_error="Scenario could not make this image")
     delivered = job(output_asset_ids=["asset_2"], delivered_message_ids=[9], state=JobState.DELIVERED)
-    written_by_version(path, 1, [undelivered, failed, delivered])  # by the bot before version 2
+    write_version_1(path, undelivered, failed, delivered)  # written by the bot before version 2
 
     async with SQLiteJobStore(path) as s:
         assert (await s.get(undelivered.id)).state is JobState.UNDELIVERED
