@@ -6,6 +6,7 @@ govern what the server spends). Every change is stored at once and read by the n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 import discord
@@ -13,6 +14,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import InvalidInputError, NotAllowedError
+from bot.jobs import texts
+from bot.jobs.budgets import SERVER
 from bot.servers import (
     MAX_ALLOWED_CHANNELS,
     MAX_BLOCKED_TERMS,
@@ -24,6 +27,7 @@ from bot.servers import (
 )
 from cogs._common import choices, pick
 from cogs.imagine import SIZES, SPEED_NAMES
+from cogs.spending import budget_or_default
 
 if TYPE_CHECKING:
     from bot.app import ScenarioBot
@@ -43,8 +47,8 @@ MANAGE_SERVER = "Only members with the Manage Server permission can change this 
 MAX_QUEUED_LIMIT = 100
 
 
-def describe(settings: ServerSettings, *, queued_default: int) -> str:
-    """`/config show`: every setting of the server and what it does."""
+def describe(settings: ServerSettings, *, queued_default: int, budgets: Sequence[str] = ()) -> str:
+    """`/config show`: every setting of the server and what it does (`budgets`: the `/budget` lines)."""
     defaults = settings.defaults.as_options()
     shown_defaults = ", ".join(f"{name} = {_value(value)}" for name, value in defaults.items()) or "none"
     channels = ", ".join(f"<#{cid}>" for cid in settings.allowed_channels)
@@ -66,8 +70,9 @@ def describe(settings: ServerSettings, *, queued_default: int) -> str:
         f"🔞 NSFW: `{settings.nsfw_policy.value}` — {NSFW_EFFECTS[settings.nsfw_policy]}",
         "📝 Audit channel: "
         + (f"<#{settings.audit_channel_id}> — a line per finished job" if settings.audit_channel_id else "none"),
+        *budgets,
     ]
-    return "\n".join(lines)
+    return "\n".join(lines)[:2000]
 
 
 def _value(value: object) -> str:
@@ -105,7 +110,25 @@ class Config(commands.GroupCog, group_name="config", group_description="This ser
     @app_commands.command(name="show", description="Every setting of this server and what it does")
     async def show(self, interaction: discord.Interaction[ScenarioBot]) -> None:
         settings = await self._load(interaction)
-        await _reply(interaction, describe(settings, queued_default=self.bot.settings.max_queued_per_user))
+        budgets = await self._budget_lines(settings_guild(interaction))
+        await _reply(
+            interaction, describe(settings, queued_default=self.bot.settings.max_queued_per_user, budgets=budgets)
+        )
+
+    async def _budget_lines(self, guild_id: int) -> list[str]:
+        """This server's spending rules (set with `/budget`), read from the store as they are now."""
+        config = self.bot.engine.config
+        overrides = await self.bot.store.budget_overrides(guild_id)
+        blocked = await self.bot.store.blocked_users(guild_id)
+        members = sum(1 for user in overrides if user != SERVER)
+        confirm = "never" if config.confirm_above_cu is None else texts.cu(config.confirm_above_cu)
+        return [
+            f"💰 Budget per member a UTC day: {budget_or_default(None, config.budget_user_daily_cu)}"
+            + (f", with {members} member override{'s' if members != 1 else ''}" if members else "")
+            + f" · this server a month: {budget_or_default(overrides.get(SERVER), config.budget_server_monthly_cu)}"
+            + f" · asks to confirm above: {confirm} (`/budget` changes them)",
+            f"⛔ Blocked from generating here: {len(blocked) or 'nobody'}",
+        ]
 
     @app_commands.command(name="defaults", description="This server's defaults for /imagine (and /character)")
     @app_commands.describe(
@@ -262,6 +285,11 @@ class Config(commands.GroupCog, group_name="config", group_description="This ser
             else "✅ No audit channel: finished jobs are not logged in Discord."
         )
         await self._save(interaction, settings, done)
+
+
+def settings_guild(interaction: discord.Interaction[ScenarioBot]) -> int:
+    assert interaction.guild_id is not None  # interaction_check refuses DMs
+    return interaction.guild_id
 
 
 async def _reply(interaction: discord.Interaction[ScenarioBot], text: str) -> None:

@@ -174,3 +174,21 @@ async def test_a_thread_counts_as_allowed_when_its_parent_channel_is(world: Worl
     assert (job.channel_id, job.channel_parent_id) == (inside.id, art.id)
 
     assert f"<#{art.id}>" in await refused(world, {"prompt": "a lighthouse"}, channel_id=elsewhere.id)
+
+
+async def test_config_show_includes_this_servers_budgets(make_world) -> None:
+    world: World = await make_world(settings_overrides={"budget_user_daily_cu": 25, "confirm_above_cu": 20})
+    shown = await configure(world, "show")
+    assert "Budget per member a UTC day: 25 CU (default)" in shown
+    assert "this server a month: unlimited (default)" in shown and "confirm above: 20 CU" in shown
+
+    budget = await world.discord.send_command("budget server", {"monthly_cu": 2000}, member_permissions=MANAGER)
+    await world.wait_for(lambda: private_text(budget))
+    block = await world.discord.send_command(
+        "budget block", {"member": str(world.discord.moderator().id)}, member_permissions=MANAGER
+    )
+    await world.wait_for(lambda: private_text(block))
+
+    shown = await configure(world, "show")
+    assert "this server a month: 2000 CU (set here)" in shown
+    assert "Blocked from generating here: 1" in shown
