@@ -26,11 +26,12 @@ async def configure(world: World, sub: str, options: dict | None = None, *, perm
 
 async def refused(world: World, options: dict, **where: object) -> str:
     """Run /imagine expecting a private refusal; returns it, after checking nothing reached Scenario."""
-    before = len(world.scenario.generate_calls)
+    before, quotes = len(world.scenario.generate_calls), len(world.scenario.dry_runs)
     interaction = await world.discord.send_command("imagine", options, **where)
     await world.wait_for(lambda: private_text(interaction))
     await interactions_handled(world)
     assert len(world.scenario.generate_calls) == before, "a refused request must not reach POST /generate"
+    assert len(world.scenario.dry_runs) == quotes, "not even a (free) price quote"
     assert not await world.store.for_user(interaction.user_id, states=[JobState.QUEUED])
     return private_text(interaction)
 
