@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     job_timeout_seconds: float = Field(default=900.0, gt=0, allow_inf_nan=False)
     scenario_timeout_seconds: float = Field(default=60.0, gt=0, le=600, allow_inf_nan=False)
     max_attachment_mb: float = Field(default=25.0, gt=0, allow_inf_nan=False)
+    # Discord's privileged Message Content intent, switched on in the developer portal too: every plain message
+    # in a session's thread is an idea. Off: only messages that mention the bot are.
+    message_content_intent: bool = False
     # The /metrics, /healthz and /readyz endpoint: off unless a port is given (0: any free port, for tests).
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     metrics_host: str = Field(default="127.0.0.1", min_length=1)

@@ -24,6 +24,8 @@ import aiosqlite
 from bot.clock import utcnow
 from bot.jobs import _records
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
+from bot.jobs._sqlite_sessions import MIGRATION as SESSIONS_MIGRATION
+from bot.jobs._sqlite_sessions import SQLiteSessions
 from bot.jobs.models import FinishedJob, JobRecord, JobState
 from bot.jobs.spend import CHARGE_SQL, CONFIRMATION_TTL, BudgetLimit, Charge, limit_filter
 from bot.servers._settings import ServerSettings
@@ -135,6 +137,7 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         ALTER TABLE jobs ADD COLUMN channel_age_restricted INTEGER NOT NULL DEFAULT 0;   -- 0 or 1
         """,
     ),
+    (6, SESSIONS_MIGRATION),
 )
 """Schema changes, in order. Never edit a released entry: append a new version instead."""
 
@@ -159,7 +162,7 @@ def sqlite_path(database_url: str) -> Path:
     return Path(path)
 
 
-class SQLiteJobStore:
+class SQLiteJobStore(SQLiteSessions):
     """The `JobStore` on one SQLite file; every method is one atomic, committed statement.
 
     `migrations` defaults to the module's `MIGRATIONS`; `clock` gives `updated_at`/`finished_at`.

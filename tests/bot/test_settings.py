@@ -188,6 +188,7 @@ MALFORMED = {
     "JOB_TIMEOUT_SECONDS": "-15",
     "SCENARIO_TIMEOUT_SECONDS": "abc",
     "MAX_ATTACHMENT_MB": "1e999",
+    "MESSAGE_CONTENT_INTENT": "maybe",
     "METRICS_PORT": "9100/tcp",
     "METRICS_HOST": "http://0.0.0.0",
     "BUDGET_USER_DAILY_CU": "-5",

@@ -55,7 +55,7 @@ async def test_one_delivered_and_one_failed_job_move_exactly_their_metrics(make_
     failed = await world.job_for(failed_ix, finished=True)
     delivered = await world.job_for(delivered_ix, finished=True)
     assert (delivered.state, failed.state) == (JobState.DELIVERED, JobState.FAILED)
-    # The failed job holds its slot until its failure notice is posted, just after it is recorded failed.
+    # A failed job's slot goes back once its requester has been told, just after its state is stored.
     await world.wait_for(lambda: not world.bot.engine.queue.scheduler.running)
 
     after = await scrape(url)
