@@ -57,4 +57,7 @@ async def default_layers(store: JobStore, user_id: int, guild_id: int | None) ->
     """The layers under what a requester types, in precedence order: their `/prefer`, then (when server
     defaults exist) the server's `/config defaults` as `Layer(SERVER_SOURCE, …)`."""
     preferences = await store.get_preferences(user_id)
-    return [Layer(PREFER_SOURCE, preferences.values())]
+    layers = [Layer(PREFER_SOURCE, preferences.values())]
+    if guild_id is not None:
+        layers.append(Layer(SERVER_SOURCE, (await store.server_settings(guild_id)).defaults.as_options()))
+    return layers

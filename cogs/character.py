@@ -28,6 +28,7 @@ from cogs._common import (
     SEED_MAX,
     check_prompt,
     check_range,
+    check_request,
     choices,
     pick,
     start_job,
@@ -127,7 +128,8 @@ class Character(commands.Cog):
         validated_body(IdeogramCharacterInput, character_reference_image=PLACEHOLDER_ASSET, **placeholders, **options)
         for file in attachments.values():
             check_declared_size(file.filename, file.size, self.bot.settings.max_attachment_bytes)
-        self.bot.engine.check_capacity(user)
+        draft = {"prompt": options["prompt"]}  # what admission looks at, before anything is uploaded
+        await check_request(interaction, command=Command.CHARACTER, model_id=IDEOGRAM_CHARACTER, inputs=draft)
 
         await interaction.response.defer(thinking=True)
         uploaded = {role: (await upload_attachment(self.bot, file)).asset_id for role, file in attachments.items()}

@@ -21,6 +21,7 @@ from cogs._common import (
     SEED_MAX,
     check_prompt,
     check_range,
+    check_request,
     choices,
     pick,
     start_job,
@@ -103,7 +104,7 @@ class Imagine(commands.Cog):
             num_outputs=check_range("count", options["count"], 1, 4),
             seed=check_range("seed", seed, 0, SEED_MAX),
         )
-        self.bot.engine.check_capacity(user)
+        await check_request(interaction, command=Command.IMAGINE, model_id=IDEOGRAM_V4, inputs=body)
         await start_job(
             interaction,
             command=Command.IMAGINE,

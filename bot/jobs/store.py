@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from bot.jobs.models import FinishedJob, JobRecord, JobState
 from bot.jobs.spend import BudgetLimit, Charge
 from bot.library.models import Preferences, SavedCharacter, SavedStyle
+from bot.servers._settings import ServerSettings
 from bot.sessions.models import SessionRecord
 
 
@@ -84,6 +85,11 @@ class JobStore(Protocol):
     async def take_confirmation(self, job_id: str) -> JobRecord | None:
         """Remove and return a waiting request; None if it was run or canceled already."""
 
+    async def server_settings(self, guild_id: int) -> ServerSettings:
+        """A server's `/config` settings (the defaults when it never set any)."""
+
+    async def save_server_settings(self, guild_id: int, settings: ServerSettings) -> None:
+        """Replace a server's `/config` settings (one statement: every process reads the new ones at once)."""
     # -- the library: saved characters and styles, personal defaults (`bot.library`) ---------------------
     # Names are unique per owner and per server (shared items), case-insensitively: a clash raises
     # `bot.library.models.NameTakenError`, atomically, whoever saves at the same moment.
