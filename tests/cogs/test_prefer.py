@@ -75,3 +75,20 @@ async def test_prefer_survives_a_restart(world: World) -> None:
     interaction = await world.discord.send_command("imagine", {"prompt": "a road"})
     await world.result_of(interaction)
     assert world.generate_calls()[-1].body["imageSize"] == "landscape_16_9"
+
+
+async def test_prefer_sits_between_the_explicit_option_and_the_servers_default(world: World) -> None:
+    from tests.cogs.library import MANAGE_SERVER
+
+    await answer(world, await world.discord.send_command("config defaults", {"speed": "quality", "size": "square"},
+                                                         member_permissions=MANAGE_SERVER))  # fmt: skip
+    await answer(world, await world.discord.send_command("prefer", {"speed": "turbo"}))
+    first = await world.discord.send_command("imagine", {"prompt": "a cat"})
+    shown = fields(await world.result_of(first))
+    assert shown["Speed"] == "TURBO (your /prefer)" and shown["Size"] == "square (this server's default)"
+    await answer(world, await world.discord.send_command("prefer", {"reset": True}))
+    second = await world.discord.send_command("imagine", {"prompt": "a cat"})
+    assert fields(await world.result_of(second))["Speed"] == "QUALITY (this server's default)"
+    third = await world.discord.send_command("imagine", {"prompt": "a cat", "speed": "balanced"})
+    assert fields(await world.result_of(third))["Speed"] == "BALANCED"
+    assert [c.body["renderingSpeed"] for c in world.generate_calls()] == ["TURBO", "QUALITY", "BALANCED"]
