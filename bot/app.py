@@ -17,6 +17,7 @@ from bot.health import HealthServer
 from bot.jobs.config import EngineConfig
 from bot.jobs.engine import JobEngine
 from bot.jobs.store import JobStore
+from bot.library.service import Library
 from bot.posting import DiscordDelivery
 from bot.scenario import ScenarioClient
 from bot.settings import Settings
@@ -37,6 +38,9 @@ EXTENSIONS = (
     "cogs.spending",
     "cogs.config",
     "cogs.sessions",
+    "cogs.characters",
+    "cogs.styles",
+    "cogs.prefer",
 )
 
 
@@ -85,6 +89,8 @@ class ScenarioBot(commands.AutoShardedBot):
         self.session = session
         self.scenario = scenario
         self.store = store
+        self.library = Library(store)
+        """Saved characters and styles, and each person's `/prefer` defaults."""
         self.delivery = DiscordDelivery(self, now=clock.now, server_settings=store.server_settings)
         self.engine = JobEngine(
             store,

@@ -87,6 +87,11 @@ def requester_context(interaction: discord.Interaction[ScenarioBot]) -> dict[str
     }
 
 
+def may_manage_server(interaction: discord.Interaction[ScenarioBot]) -> bool:
+    """Whether the person has Manage Server where they are (never in a DM)."""
+    return interaction.guild_id is not None and interaction.permissions.manage_guild
+
+
 async def server_defaults(interaction: discord.Interaction[ScenarioBot]) -> dict[str, Any]:
     """This server's `/config defaults`, by option name (none in a DM); one layer of `bot.options.resolve`."""
     if interaction.guild_id is None:
@@ -118,8 +123,15 @@ async def start_job(
     uploaded: dict[str, str] | None = None,
     parent: JobRecord | None = None,
     parent_message_url: str | None = None,
+    style_name: str | None = None,
+    character_name: str | None = None,
+    option_sources: dict[str, str] | None = None,
 ) -> JobRecord:
-    """Defer if needed, then hand the job to the engine, which edits the reply from here on."""
+    """Defer if needed, then hand the job to the engine, which edits the reply from here on.
+
+    `style_name`, `character_name` and `option_sources` are what the result shows of the library: the saved
+    style and character used, and whose default each option the requester left out came from.
+    """
     await defer(interaction)
     job = JobRecord(
         command=command,
@@ -128,6 +140,9 @@ async def start_job(
         uploaded_asset_ids=uploaded or {},
         parent_job_id=parent.id if parent else None,
         parent_message_url=parent_message_url,
+        style_name=style_name,
+        character_name=character_name,
+        option_sources=option_sources or {},
         **requester_context(interaction),
     )
     try:

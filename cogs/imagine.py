@@ -8,9 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.errors import InvalidInputError
 from bot.jobs.models import Command
-from bot.options import resolve
+from bot.library import texts as library_texts
+from bot.library.service import styled_prompt
+from bot.options import default_layers, resolve
 from bot.scenario import IDEOGRAM_V4, PROMPT_MAX_LENGTH, IdeogramV4Input
+from cogs._autocomplete import style_choices
 from cogs._common import (
     CONTEXTS,
     INSTALLS,
@@ -20,13 +24,13 @@ from cogs._common import (
     check_request,
     choices,
     pick,
-    server_defaults,
     start_job,
     validated_body,
 )
 
 if TYPE_CHECKING:
     from bot.app import ScenarioBot
+    from bot.library.models import SavedStyle
 
 SIZES = {
     "square_hd": "Square HD (1024×1024)",
@@ -38,6 +42,13 @@ SIZES = {
 }
 SPEEDS = {"turbo": "TURBO", "balanced": "BALANCED", "quality": "QUALITY"}
 SPEED_NAMES = {"turbo": "Turbo — fastest", "balanced": "Balanced (default)", "quality": "Quality — sharpest"}
+API_KEYS = {
+    "speed": "renderingSpeed",
+    "size": "imageSize",
+    "count": "numOutputs",
+    "expand_prompt": "enablePromptExpansion",
+}
+"""The request field each defaultable option fills (for saying on the result whose default a value was)."""
 ACCELERATIONS = {"none": "None (best quality)", "low": "Low", "regular": "Regular", "high": "High — fastest"}
 
 
@@ -56,6 +67,7 @@ class Imagine(commands.Cog):
         acceleration="An extra speed boost that may cost a little quality (default None)",
         count="How many images, 1–4 (default 1); each one adds to the cost",
         seed="Reuse a seed to reproduce a result; leave empty for a new one",
+        style="One of your saved styles (or the server's): a template your prompt is put into",
     )
     @app_commands.choices(size=choices(SIZES), speed=choices(SPEED_NAMES), acceleration=choices(ACCELERATIONS))
     @app_commands.allowed_installs(**INSTALLS)
@@ -70,22 +82,51 @@ class Imagine(commands.Cog):
         acceleration: str | None = None,
         count: app_commands.Range[int, 1, 4] | None = None,
         seed: app_commands.Range[int, 0, SEED_MAX] | None = None,
+        style: str | None = None,
     ) -> None:
-        """Validate everything, then queue the job; the engine edits the reply with progress and the result."""
-        given = {"size": size, "speed": speed, "count": count, "expand_prompt": expand_prompt}
-        chosen = resolve(given, await server_defaults(interaction))  # the requester's option wins
+        """Validate everything, then queue the job; the engine edits the reply with progress and the result.
+
+        An option left out takes the requester's `/prefer`, then the server's default (`bot.options`).
+        """
+        user, guild = interaction.user.id, interaction.guild_id
+        prompt = check_prompt(prompt)
+        saved_style = await self.bot.library.find_style(user, guild, style) if style is not None else None
+        explicit = {"speed": speed, "size": size, "count": count, "expand_prompt": expand_prompt}
+        resolved = resolve(explicit, await default_layers(self.bot.store, user, guild))
+        options = resolved.values
         body = validated_body(
             IdeogramV4Input,
-            prompt=check_prompt(prompt),
-            image_size=pick("size", chosen["size"], {key: key for key in SIZES}),
-            rendering_speed=pick("speed", chosen["speed"], SPEEDS),
-            enable_prompt_expansion=chosen["expand_prompt"],
+            prompt=final_prompt(saved_style, prompt),
+            image_size=pick("size", options["size"], {key: key for key in SIZES}),
+            rendering_speed=pick("speed", options["speed"], SPEEDS),
+            enable_prompt_expansion=options["expand_prompt"],
             acceleration=pick("acceleration", acceleration, {key: key for key in ACCELERATIONS}),
-            num_outputs=check_range("count", chosen["count"], 1, 4),
+            num_outputs=check_range("count", options["count"], 1, 4),
             seed=check_range("seed", seed, 0, SEED_MAX),
         )
         await check_request(interaction, command=Command.IMAGINE, model_id=IDEOGRAM_V4, inputs=body)
-        await start_job(interaction, command=Command.IMAGINE, model_id=IDEOGRAM_V4, inputs=body)
+        await start_job(
+            interaction,
+            command=Command.IMAGINE,
+            model_id=IDEOGRAM_V4,
+            inputs=body,
+            style_name=saved_style.name if saved_style else None,
+            option_sources={API_KEYS[option]: source for option, source in resolved.sources.items()},
+        )
+
+    @imagine.autocomplete("style")
+    async def _styles(
+        self, interaction: discord.Interaction[ScenarioBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await style_choices(interaction, current)
+
+
+def final_prompt(style: SavedStyle | None, prompt: str) -> str:
+    """The prompt with the saved style applied, refused when that makes it longer than the model takes."""
+    final = styled_prompt(style, prompt)
+    if style is not None and len(final) > PROMPT_MAX_LENGTH:
+        raise InvalidInputError(library_texts.styled_prompt_too_long(style.name, len(final), PROMPT_MAX_LENGTH))
+    return final
 
 
 async def setup(bot: ScenarioBot) -> None:

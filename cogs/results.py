@@ -1,4 +1,5 @@
-"""Buttons under every result: reroll, same seed with an edited prompt, use as character, delete.
+"""Buttons under every result: reroll, same seed with an edited prompt, use as character, enhance, save as a
+character, delete.
 
 They work for days and across restarts: each is a `DynamicItem` whose `custom_id` carries the job id, and
 everything else comes from the job store. Modals are answered through `on_interaction` rather than a stored
@@ -7,6 +8,7 @@ everything else comes from the job store. Modals are answered through `on_intera
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import re
@@ -15,8 +17,13 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from bot.attachments import fetch_attachment
+from bot.enhance import can_enhance, enhanced_inputs
 from bot.errors import InvalidInputError, NotAllowedError
 from bot.jobs.models import Command, JobRecord
+from bot.library import texts as library_texts
+from bot.library.models import NAME_MAX_LENGTH
+from bot.library.pictures import make_thumbnail
 from bot.posting import buttons
 from bot.scenario import IDEOGRAM_CHARACTER, PROMPT_MAX_LENGTH, SEED_MAX
 from bot.tree import UNEXPECTED, message_for, reply_privately
@@ -29,6 +36,8 @@ log = logging.getLogger(__name__)
 
 EDIT_MODAL = re.compile(rf"^res:edit-form:{buttons.JOB}$")
 CHARACTER_MODAL = re.compile(rf"^res:char-form:{buttons.JOB}:(?P<index>[0-9])$")
+SAVE_MODAL = re.compile(rf"^res:save-form:{buttons.JOB}$")
+THUMBNAIL_SOURCE_BYTES = 25 * 1024 * 1024
 
 
 async def load_job(interaction: discord.Interaction[ScenarioBot], job_id: str) -> JobRecord:
@@ -109,7 +118,47 @@ async def delete(interaction: discord.Interaction[ScenarioBot], job_id: str, _in
     await interaction.delete_original_response()
 
 
-ACTIONS = {"reroll": reroll, "edit": open_edit_form, "char": open_character_form, "delete": delete}
+async def enhance(interaction: discord.Interaction[ScenarioBot], job_id: str, index: int | None) -> None:
+    """The same prompt, seed and size at Quality: a child job, admitted like any other."""
+    parent = await load_job(interaction, job_id)
+    if not can_enhance(parent):
+        raise InvalidInputError("This result was already made at Quality speed.")
+    if (index or 0) >= max(len(parent.output_asset_ids), 1):
+        raise InvalidInputError("That image is not part of the result any more.")
+    interaction.client.engine.check_capacity(interaction.user.id)
+    await _child(interaction, parent, enhanced_inputs(parent, index or 0))
+
+
+async def open_save_form(interaction: discord.Interaction[ScenarioBot], job_id: str, _index: int | None) -> None:
+    """Ask for the name (and which image, when there are several) to save an output as a character."""
+    job = await load_job(interaction, job_id)
+    if not job.output_asset_ids:
+        raise InvalidInputError("This result has no image to save.")
+    modal = discord.ui.Modal(title="Save character", custom_id=f"res:save-form:{job_id}", timeout=None)
+    modal.add_item(
+        discord.ui.TextInput(
+            label="Name", custom_id="name", placeholder="e.g. Luna", max_length=NAME_MAX_LENGTH, required=True
+        )
+    )
+    count = len(job.output_asset_ids)
+    if count > 1:
+        modal.add_item(
+            discord.ui.TextInput(
+                label=f"Which image (1–{count})", custom_id="image", default="1", max_length=1, required=True
+            )
+        )
+    modal.stop()  # answered by `Results.on_interaction`, so it works across restarts
+    await interaction.response.send_modal(modal)
+
+
+ACTIONS = {
+    "reroll": reroll,
+    "edit": open_edit_form,
+    "char": open_character_form,
+    "delete": delete,
+    "enhance": enhance,
+    "save": open_save_form,
+}
 
 
 def _form(custom_id: str, title: str, prompt: str, *, placeholder: str | None = None) -> discord.ui.Modal:
@@ -145,8 +194,10 @@ async def _child(
     *,
     command: Command | None = None,
     model_id: str | None = None,
+    keep_style: bool = True,
 ) -> None:
     url = interaction.message.jump_url if interaction.message else parent.parent_message_url
+    same = command is None  # the same model on the same inputs: what the parent showed of the library holds
     await start_job(
         interaction,
         command=command or parent.command,
@@ -155,6 +206,9 @@ async def _child(
         uploaded=parent.uploaded_asset_ids if command is None else {},
         parent=parent,
         parent_message_url=url,
+        style_name=parent.style_name if same and keep_style else None,
+        character_name=parent.character_name if same else None,
+        option_sources=parent.option_sources if same else None,
     )
 
 
@@ -180,6 +234,8 @@ class Results(commands.Cog):
                 await self._edited_prompt(interaction, match["job"])
             elif match := CHARACTER_MODAL.match(custom_id):
                 await self._character_from(interaction, match["job"], int(match["index"]))
+            elif match := SAVE_MODAL.match(custom_id):
+                await self._save_character(interaction, match["job"])
         except Exception as exc:
             await answer_errors(interaction, exc)
 
@@ -194,7 +250,7 @@ class Results(commands.Cog):
         inputs = {**parent.inputs, "prompt": prompt}
         if seed is not None:
             inputs["seed"] = seed
-        await _child(interaction, parent, inputs)
+        await _child(interaction, parent, inputs, keep_style=False)
 
     async def _character_from(self, interaction: discord.Interaction[ScenarioBot], job_id: str, index: int) -> None:
         parent = await load_job(interaction, job_id)
@@ -204,6 +260,46 @@ class Results(commands.Cog):
         self.bot.engine.check_capacity(interaction.user.id)
         inputs = {"prompt": prompt, "characterReferenceImage": parent.output_asset_ids[index]}
         await _child(interaction, parent, inputs, command=Command.CHARACTER, model_id=IDEOGRAM_CHARACTER)
+
+    async def _save_character(self, interaction: discord.Interaction[ScenarioBot], job_id: str) -> None:
+        """Keep the output's own Scenario asset under a name: nothing is uploaded again."""
+        job = await load_job(interaction, job_id)
+        data = interaction.data or {}
+        name = _submitted_value(data, "name") or ""  # type: ignore[arg-type]
+        chosen = (_submitted_value(data, "image") or "1").strip()  # type: ignore[arg-type]
+        count = len(job.output_asset_ids)
+        if not chosen.isdigit() or not 1 <= int(chosen) <= count:
+            raise InvalidInputError(f"Pick the image by its number, 1 to {count} — `{chosen}` is not one of them.")
+        index = int(chosen) - 1
+        user, guild = interaction.user.id, interaction.guild_id
+        name = await self.bot.library.check_new_character(user, guild, name, shared=False, may_manage=False)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        saved = await self.bot.library.save_character(
+            user,
+            guild,
+            name,
+            job.output_asset_ids[index],
+            thumbnail=await self._thumbnail(interaction, index),
+            source_job_id=job.id,
+        )
+        await interaction.followup.send(library_texts.saved_character(saved.name, shared=False), ephemeral=True,
+                                        allowed_mentions=discord.AllowedMentions.none())  # fmt: skip
+
+    async def _thumbnail(self, interaction: discord.Interaction[ScenarioBot], index: int) -> bytes | None:
+        """A thumbnail from the image as the result message carries it (Discord's CDN; no Scenario call)."""
+        attachments = interaction.message.attachments if interaction.message else []
+        if index >= len(attachments):
+            return None
+        file = attachments[index]
+        try:
+            data = await fetch_attachment(
+                self.bot.session, file.url, filename=file.filename, max_bytes=THUMBNAIL_SOURCE_BYTES,
+                allowed_hosts=self.bot.attachment_hosts,
+            )  # fmt: skip
+        except InvalidInputError as exc:
+            log.info("No thumbnail for a saved character: %s", exc)
+            return None
+        return await asyncio.to_thread(make_thumbnail, data, file.filename)
 
 
 async def setup(bot: ScenarioBot) -> None:

@@ -103,6 +103,12 @@ class JobRecord(BaseModel):
     session_number: int | None = None
     """The idea's number in its session (#1, #2, …), given atomically by the store at admission."""
 
+    # What the result shows of the library: the saved style and character used, and where each option
+    # that the requester did not give came from (input key -> "your /prefer", "this server's default").
+    style_name: str | None = None
+    character_name: str | None = None
+    option_sources: dict[str, str] = Field(default_factory=dict)
+
     # Scenario side.
     submit_started_at: datetime | None = None
     scenario_job_id: str | None = None

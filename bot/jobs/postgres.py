@@ -20,7 +20,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import asyncpg
 
 from bot.clock import utcnow
-from bot.jobs import _records
+from bot.jobs import _library_postgres, _records
+from bot.jobs._library_postgres import PostgresLibrary
 from bot.jobs._postgres_sessions import MIGRATION as SESSIONS_MIGRATION
 from bot.jobs._postgres_sessions import PostgresSessions
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS, as_utc
@@ -124,6 +125,7 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         """,
     ),
     (5, SESSIONS_MIGRATION),
+    (6, _library_postgres.MIGRATION),
 )
 """Schema changes, in order. Never edit a released entry: append a new version instead."""
 
@@ -149,7 +151,7 @@ class PostgresUnavailable(ConnectionError):
         self.strerror = str(self)  # what `python -m bot` prints for an OSError it cannot open the store with
 
 
-class PostgresJobStore(PostgresSessions):
+class PostgresJobStore(PostgresSessions, PostgresLibrary):
     """The `JobStore` on a PostgreSQL database; every method is one atomic statement on a pooled connection.
 
     `migrations` defaults to the module's `MIGRATIONS`; `clock` gives `updated_at`/`finished_at`.

@@ -22,7 +22,8 @@ from urllib.parse import unquote
 import aiosqlite
 
 from bot.clock import utcnow
-from bot.jobs import _records
+from bot.jobs import _library_sqlite, _records
+from bot.jobs._library_sqlite import SQLiteLibrary
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
 from bot.jobs._sqlite_sessions import MIGRATION as SESSIONS_MIGRATION
 from bot.jobs._sqlite_sessions import SQLiteSessions
@@ -138,6 +139,7 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         """,
     ),
     (6, SESSIONS_MIGRATION),
+    (7, _library_sqlite.MIGRATION),
 )
 """Schema changes, in order. Never edit a released entry: append a new version instead."""
 
@@ -162,7 +164,7 @@ def sqlite_path(database_url: str) -> Path:
     return Path(path)
 
 
-class SQLiteJobStore(SQLiteSessions):
+class SQLiteJobStore(SQLiteSessions, SQLiteLibrary):
     """The `JobStore` on one SQLite file; every method is one atomic, committed statement.
 
     `migrations` defaults to the module's `MIGRATIONS`; `clock` gives `updated_at`/`finished_at`.

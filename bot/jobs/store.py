@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from bot.jobs.models import FinishedJob, JobRecord, JobState
 from bot.jobs.spend import BudgetLimit, Charge
+from bot.library.models import Preferences, SavedCharacter, SavedStyle
 from bot.servers._settings import ServerSettings
 from bot.sessions.models import SessionRecord
 
@@ -89,6 +90,47 @@ class JobStore(Protocol):
 
     async def save_server_settings(self, guild_id: int, settings: ServerSettings) -> None:
         """Replace a server's `/config` settings (one statement: every process reads the new ones at once)."""
+    # -- the library: saved characters and styles, personal defaults (`bot.library`) ---------------------
+    # Names are unique per owner and per server (shared items), case-insensitively: a clash raises
+    # `bot.library.models.NameTakenError`, atomically, whoever saves at the same moment.
+
+    async def save_character(self, character: SavedCharacter) -> None:
+        """Insert a saved character; `NameTakenError` if the name is taken."""
+
+    async def characters_for(
+        self, user_id: int, guild_id: int | None, *, thumbnails: bool = False
+    ) -> Sequence[SavedCharacter]:
+        """The person's own characters and those shared with this server, by name (thumbnails only if asked)."""
+
+    async def get_character(self, character_id: str) -> SavedCharacter | None:
+        """The character with this id, or None."""
+
+    async def rename_character(self, character_id: str, name: str) -> SavedCharacter | None:
+        """Rename (None if it no longer exists); `NameTakenError` if the name is taken."""
+
+    async def delete_character(self, character_id: str) -> bool:
+        """Delete; False if it did not exist."""
+
+    async def save_style(self, style: SavedStyle) -> None:
+        """Insert a saved style; `NameTakenError` if the name is taken."""
+
+    async def styles_for(self, user_id: int, guild_id: int | None) -> Sequence[SavedStyle]:
+        """The person's own styles and those shared with this server, by name."""
+
+    async def get_style(self, style_id: str) -> SavedStyle | None:
+        """The style with this id, or None."""
+
+    async def delete_style(self, style_id: str) -> bool:
+        """Delete; False if it did not exist."""
+
+    async def get_preferences(self, user_id: int) -> Preferences:
+        """The person's `/prefer` defaults (nothing set when they never chose any)."""
+
+    async def set_preferences(self, preferences: Preferences) -> None:
+        """Replace the person's defaults with these."""
+
+    async def delete_preferences(self, user_id: int) -> None:
+        """Forget the person's defaults (`/prefer reset`)."""
 
     # -- brainstorm sessions (bot/sessions) --------------------------------------------------------------
     async def add_session(self, session: SessionRecord) -> None:

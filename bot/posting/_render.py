@@ -32,6 +32,17 @@ INPUT_LABELS = {
 }
 
 
+MODEL_DEFAULTS = {
+    "model_ideogram-v4": {
+        "imageSize": "square_hd", "renderingSpeed": "BALANCED", "enablePromptExpansion": True, "numOutputs": 1,
+    },
+    "model_ideogram-character": {"renderingSpeed": "Default"},
+}  # fmt: skip
+"""The defaults a person can change with /prefer (and a server with its defaults): shown when a job left them
+to the model, so the result states every value used."""
+MODEL_DEFAULT_SOURCE = "model default"
+
+
 @dataclass(frozen=True)
 class RenderedResult:
     """A result ready to post: the embed, the files, and any note about resized files."""
@@ -48,11 +59,21 @@ def truncate(text: str, limit: int) -> str:
 def describe_inputs(job: JobRecord) -> list[tuple[str, str]]:
     """The parameters used, as (label, value) pairs, in a stable order; seeds included when known."""
     pairs = [("Model", MODEL_NAMES.get(job.model_id, job.model_id))]
+    if job.character_name:
+        pairs.append(("Character", job.character_name))
+    if job.style_name:
+        pairs.append(("Saved style", job.style_name))
     for key, value in job.inputs.items():
         if key in HIDDEN_INPUTS or key == "seed":
             continue
         shown = ("on" if value else "off") if isinstance(value, bool) else str(value)
+        if key in job.option_sources:  # not given by the requester: say whose default it is
+            shown += f" ({job.option_sources[key]})"
         pairs.append((INPUT_LABELS.get(key, key), shown))
+    for key, default in MODEL_DEFAULTS.get(job.model_id, {}).items():
+        if key not in job.inputs:
+            shown = ("on" if default else "off") if isinstance(default, bool) else str(default)
+            pairs.append((INPUT_LABELS.get(key, key), f"{shown} ({MODEL_DEFAULT_SOURCE})"))
     if "image" in job.inputs:
         pairs.append(("Inpainting", "image + mask"))
     seeds = [seed for seed in job.seeds if seed is not None]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import discord
 
+from bot.enhance import can_enhance
 from bot.jobs.delivery import OutputImage
 from bot.jobs.models import Command, JobRecord
 
@@ -52,7 +53,8 @@ def vote_button(job_id: str, count: int = 0) -> discord.ui.Button:
 
 
 def result_buttons(job: JobRecord, images: Sequence[OutputImage]) -> list[discord.ui.Button]:
-    """Reroll, same seed with an edited prompt, use an image as a character (V4 only), delete; vote in a session."""
+    """Reroll, same seed with an edited prompt, use an image as a character (V4 only), enhance a draft,
+    save an image as a character, delete; vote in a session."""
     buttons = [
         button("reroll", job.id, label="Reroll", emoji="🎲"),
         button("edit", job.id, label="Same seed, edit prompt", emoji="✏️"),
@@ -61,6 +63,12 @@ def result_buttons(job: JobRecord, images: Sequence[OutputImage]) -> list[discor
         for index in range(min(len(images), MAX_CHARACTER_BUTTONS)):
             label = "Use as character" if len(images) == 1 else f"Character from #{index + 1}"
             buttons.append(button("char", job.id, index, label=label, emoji="🧬"))
+    if can_enhance(job):
+        for index in range(min(len(images), MAX_CHARACTER_BUTTONS)):
+            label = "Enhance" if len(images) == 1 else f"Enhance #{index + 1}"
+            buttons.append(button("enhance", job.id, index, label=label, emoji="✨"))
+    if images:
+        buttons.append(button("save", job.id, label="Save character", emoji="💾"))
     buttons.append(button("delete", job.id, label="Delete", emoji="🗑️", style=discord.ButtonStyle.danger))
     if job.session_number is not None:
         buttons.append(vote_button(job.id))

@@ -8,6 +8,7 @@
     ix = await fd.send_command("imagine", {"prompt": "a cat"}, attachments={"image": FakeFile("a.png", data)})
     message = await ix.wait_until(lambda: ix.original and not ix.original.loading and ix.original)
     click = await fd.click(message.id, "reroll:1")
+    typed = await fd.autocomplete("character", {"character": "lu"}, "character")  # -> typed.autocomplete_choices
     ...
     await bot.close()   # before fd.stop(), or discord.py reconnects
     await fd.stop()

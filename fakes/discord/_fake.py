@@ -378,6 +378,38 @@ class FakeDiscord:
         await self._deliver(ix)
         return ix
 
+    async def autocomplete(
+        self,
+        name: str,
+        options: dict[str, Any],
+        focused: str,
+        *,
+        user_id: int = DEFAULT_USER_ID,
+        guild_id: int | EllipsisType | None = ...,
+        channel_id: int | None = None,
+        user_install: bool = False,
+        member_permissions: int | None = None,
+    ) -> FakeInteraction:
+        """A user types into an autocomplete option (`focused`) of a slash command ("name" or "group sub");
+        the bot receives an APPLICATION_COMMAND_AUTOCOMPLETE interaction and answers with choices (type 8),
+        which land in `interaction.autocomplete_choices`. `options` holds what is typed so far."""
+        if guild_id is ...:
+            guild_id = EXTERNAL_GUILD_ID if user_install else self.guild_id
+        guild = self._state.guilds.get(guild_id) if guild_id is not None else None
+        ix = self._interactions.autocomplete(
+            name,
+            options,
+            focused,
+            user_id=user_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            user_install=user_install,
+            attachment_size_limit=guild.filesize_limit if guild is not None else DEFAULT_FILESIZE_LIMIT,
+            member_permissions=member_permissions,
+        )
+        await self._gateway.dispatch_interaction(ix.payload, ix.guild_id)
+        return ix
+
     async def click(
         self,
         message_id: int,

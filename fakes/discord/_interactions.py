@@ -182,6 +182,76 @@ class InteractionFactory:
         ix.payload["data"] = data
         return self.state.add_interaction(ix)
 
+    # autocomplete ---------------------------------------------------------------------------------
+
+    def autocomplete(
+        self,
+        name: str,
+        options: dict[str, Any],
+        focused: str,
+        *,
+        user_id: int,
+        guild_id: int | None,
+        channel_id: int | None,
+        user_install: bool,
+        attachment_size_limit: int,
+        member_permissions: int | None,
+    ) -> FakeInteraction:
+        """APPLICATION_COMMAND_AUTOCOMPLETE (type 4): what the user has typed so far, `focused` being typed.
+
+        As Discord's client does: only for an option declared with `autocomplete: true`; the focused value is
+        the partial text (a string, even for a number option); the other options carry what is filled in.
+        Attachments are left out (Discord does not upload them before the command is sent).
+        """
+        parts = name.split()
+        command = self.state.find_command(parts[0], guild_id)
+        if command is None:
+            raise LookupError(f"no slash command {parts[0]!r} is registered (did the bot sync its commands?)")
+        if focused not in options:
+            raise ClientCheckError(f"the focused option {focused!r} needs a value (the text typed so far)")
+        ix = self._new(
+            4,
+            user_id=user_id,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            age_seconds=0.0,
+            user_install=user_install,
+            attachment_size_limit=attachment_size_limit,
+            member_permissions=member_permissions,
+        )
+        self._check_availability(command, ix, user_install)
+        definitions = command.get("options") or []
+        path: list[dict[str, Any]] = []
+        for part in parts[1:]:
+            found = next((o for o in definitions if o["name"] == part and o.get("type") in (1, 2)), None)
+            if found is None:
+                raise ClientCheckError(f"/{command['name']} has no subcommand {part!r}")
+            path.append(found)
+            definitions = found.get("options") or []
+        by_name = {o["name"]: o for o in definitions}
+        unknown = set(options) - set(by_name)
+        if unknown:
+            raise ClientCheckError(f"/{' '.join(parts)} has no option(s) {sorted(unknown)}")
+        if not by_name[focused].get("autocomplete"):
+            raise ClientCheckError(f"option {focused!r} of /{' '.join(parts)} has no autocomplete")
+        leaf: list[dict[str, Any]] = []
+        for definition in definitions:
+            if definition["name"] not in options or definition["type"] == 11:
+                continue
+            option: dict[str, Any] = {"name": definition["name"], "type": definition["type"]}
+            if definition["name"] == focused:
+                option.update(value=str(options[focused]), focused=True)
+            else:
+                option["value"] = self._option_value(definition, options[definition["name"]], ix, {})
+            leaf.append(option)
+        for definition in reversed(path):
+            leaf = [{"name": definition["name"], "type": definition["type"], "options": leaf}]
+        data: dict[str, Any] = {"id": command["id"], "name": parts[0], "type": 1, "options": leaf}
+        if command.get("guild_id"):
+            data["guild_id"] = command["guild_id"]
+        ix.payload["data"] = data
+        return self.state.add_interaction(ix)
+
     def _raw_options(
         self,
         raw: list[Any],

@@ -24,7 +24,8 @@ def choice_values(option: dict) -> list[str]:
 
 async def test_imagine_matches_the_table(world: World) -> None:
     opts = options(world, "imagine")
-    assert list(opts) == ["prompt", "size", "speed", "expand_prompt", "acceleration", "count", "seed"]
+    assert list(opts) == ["prompt", "size", "speed", "expand_prompt", "acceleration", "count", "seed", "style"]
+    assert opts["style"]["type"] == STRING and opts["style"]["autocomplete"] is True
     assert opts["prompt"]["type"] == STRING and opts["prompt"]["required"] is True
     assert opts["prompt"]["max_length"] == 2000
     assert choice_values(opts["size"]) == [
@@ -41,14 +42,46 @@ async def test_imagine_matches_the_table(world: World) -> None:
 async def test_character_matches_the_table(world: World) -> None:
     opts = options(world, "character")
     assert list(opts)[:2] == ["prompt", "reference"]
-    assert set(opts) == {"prompt", "reference", "style", "aspect_ratio", "resolution", "speed", "image", "mask", "seed"}
-    assert opts["reference"]["type"] == ATTACHMENT and opts["reference"]["required"] is True
+    assert set(opts) == {
+        "prompt", "reference", "style", "aspect_ratio", "resolution", "speed", "image", "mask", "seed", "character",
+    }  # fmt: skip
+    # A reference image or a saved character: neither is required by Discord, the bot wants exactly one.
+    assert opts["reference"]["type"] == ATTACHMENT and not opts["reference"].get("required")
+    assert opts["character"]["type"] == STRING and opts["character"]["autocomplete"] is True
     assert opts["image"]["type"] == opts["mask"]["type"] == ATTACHMENT
-    assert choice_values(opts["style"]) == ["Auto", "Fiction", "Realistic"]
+    # Built-in character styles and saved styles, offered together by autocomplete.
+    assert opts["style"]["autocomplete"] is True and not opts["style"].get("choices")
     assert len(choice_values(opts["aspect_ratio"])) == 15 and "10:16" in choice_values(opts["aspect_ratio"])
     assert choice_values(opts["resolution"])[0] == "None" and len(choice_values(opts["resolution"])) == 13
     assert choice_values(opts["speed"]) == ["turbo", "balanced", "quality"]
     assert (opts["seed"]["min_value"], opts["seed"]["max_value"]) == (0, 2147483647)
+
+
+async def test_the_library_commands_match_the_table(world: World) -> None:
+    SUB = 1
+    characters = {sub["name"]: sub for sub in command(world, "characters")["options"]}
+    assert set(characters) == {"save", "list", "rename", "delete"} and all(
+        s["type"] == SUB for s in characters.values()
+    )
+    save = {o["name"]: o for o in characters["save"]["options"]}
+    assert list(save) == ["name", "image", "shared"]
+    assert (save["name"]["type"], save["image"]["type"], save["shared"]["type"]) == (STRING, ATTACHMENT, BOOLEAN)
+    assert [o["name"] for o in characters["rename"]["options"]] == ["name", "new_name"]
+    assert characters["rename"]["options"][0]["autocomplete"] is True
+    assert characters["delete"]["options"][0]["autocomplete"] is True
+
+    styles = {sub["name"]: sub for sub in command(world, "styles")["options"]}
+    assert set(styles) == {"save", "list", "delete"}
+    assert [o["name"] for o in styles["save"]["options"]] == ["name", "text", "shared"]
+    assert styles["delete"]["options"][0]["autocomplete"] is True
+
+    prefer = options(world, "prefer")
+    assert list(prefer) == ["speed", "size", "count", "expand_prompt", "reset"]
+    assert choice_values(prefer["speed"]) == ["turbo", "balanced", "quality"]
+    assert choice_values(prefer["size"]) == choice_values(options(world, "imagine")["size"])
+    assert (prefer["count"]["min_value"], prefer["count"]["max_value"]) == (1, 4)
+    assert prefer["expand_prompt"]["type"] == prefer["reset"]["type"] == BOOLEAN
+    assert all(not o.get("required") for o in prefer.values())
 
 
 async def test_every_command_and_option_is_described_and_choices_have_friendly_names(world: World) -> None:
@@ -64,7 +97,7 @@ async def test_every_command_and_option_is_described_and_choices_have_friendly_n
 
 async def test_commands_install_anywhere_and_work_in_dms(world: World) -> None:
     names = {c["name"] for c in world.discord.global_commands}
-    assert {"imagine", "character", "jobs", "history", "show", "status"} <= names
+    assert {"imagine", "character", "jobs", "history", "show", "status", "characters", "styles", "prefer"} <= names
     for registered in world.discord.global_commands:
         if registered["name"] == "budget":  # a server's own limits: set in that server, by its managers
             assert (registered["integration_types"], registered["contexts"]) == ([0], [0])

@@ -27,6 +27,9 @@ async def test_every_result_carries_its_buttons(world: World) -> None:
         f"res:edit:{job.id}",
         f"res:char:{job.id}:0",
         f"res:char:{job.id}:1",
+        f"res:enhance:{job.id}:0",
+        f"res:enhance:{job.id}:1",
+        f"res:save:{job.id}",
         f"res:delete:{job.id}",
     ]
 
