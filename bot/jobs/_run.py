@@ -91,7 +91,7 @@ class JobRunner(JobPart):
         timeout = max(self._config.job_timeout - self.elapsed(job), 30.0)
         try:
             # Scenario's answer to the submission just gave the status: the first poll can wait.
-            final = await self._scenario.wait_for_job(
+            final = await self._status.wait_for_job(
                 job.scenario_job_id, on_update=on_update, timeout=timeout, wait_first=just_sent
             )
         except JobCanceledError:

@@ -29,6 +29,11 @@ class EngineConfig:
     max_submit_attempts: int = 3
     """The budget of paid `POST /generate` requests for one job, across restarts (see `_submission.py`)."""
     max_delivery_attempts: int = 3
+    status_mode: str = "batched"
+    """`batched`: one `GET /jobs` a tick watches every job in flight (`bot.scenario.StatusWatch`);
+    `per_job`: each job polls `GET /jobs/{id}` on its own (`bot.scenario.poll_job`)."""
+    status_tick: float = 0.3
+    """Seconds between two batched status looks."""
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(initial=2.0, maximum=30.0))
     """Waits between the engine's own attempts (a resent submission, a retried delivery)."""
 
@@ -40,5 +45,7 @@ class EngineConfig:
             "max_queued_per_user": settings.max_queued_per_user,
             "job_timeout": settings.job_timeout_seconds,
             "submit_settle_seconds": settings.scenario_timeout_seconds * 1.25,
+            "status_mode": settings.status_mode,
+            "status_tick": settings.status_tick_seconds,
         }
         return cls(**{**values, **overrides})  # type: ignore[arg-type]

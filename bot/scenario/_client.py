@@ -191,6 +191,20 @@ class ScenarioClient:
             params["createdAfter"] = _iso(created_after)
         if types:
             params["types"] = ",".join(types)
+        jobs, _ = await self._pages(params, max_pages)
+        return jobs
+
+    async def list_updated_jobs(
+        self, updated_after: datetime, *, types: Collection[str] = ("custom",), max_pages: int = 10
+    ) -> tuple[list[Job], bool]:
+        """Jobs of `types` updated strictly after `updated_after`, most recently updated first (for a batched
+        status look), following `nextPaginationToken` for up to `max_pages` pages of 100; and whether that
+        reached the end of the listing (True) or stopped with a token left."""
+        params = {"pageSize": "100", "updatedAfter": _iso(updated_after), "types": ",".join(types)}
+        return await self._pages(params, max_pages)
+
+    async def _pages(self, params: dict[str, str], max_pages: int) -> tuple[list[Job], bool]:
+        # A short or empty page may still carry a token: only a page without one ends the listing.
         jobs: list[Job] = []
         for _ in range(max_pages):
             data = (await self._request("GET", "/jobs", params=params)).data
@@ -204,9 +218,9 @@ class ScenarioClient:
                     log.warning("Skipping a job Scenario listed that could not be read: %s", _first_error(exc))
             token = data.get("nextPaginationToken")
             if not token or not isinstance(token, str):
-                break
-            params["paginationToken"] = token
-        return jobs
+                return jobs, True
+            params = {**params, "paginationToken": token}
+        return jobs, False
 
     async def wait_for_job(
         self,
