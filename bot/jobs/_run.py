@@ -82,7 +82,9 @@ class JobRunner(JobPart):
         async def on_update(update: Job) -> None:
             nonlocal last_status
             status = str(update.status)
-            if status != last_status and status != "success":  # the move to delivering records success
+            if update.status.terminal:
+                return  # recorded with the move to delivering (or failed); an edit now would only delay the result
+            if status != last_status:
                 last_status = status
                 await self._store.update(job.id, scenario_status=status, progress=update.progress)
             await self._board.show(job, texts.running_text(status, update.progress, self.elapsed(job)))
@@ -176,7 +178,8 @@ class JobRunner(JobPart):
 
     async def download(self, job: JobRecord) -> list[OutputImage]:
         """Fetch a job's output images from Scenario (fresh URLs, capped downloads)."""
-        assets = await self._scenario.get_assets(job.output_asset_ids)
+        # Fetched already by the status loop's tick that saw the job succeed, when it could.
+        assets = self._watch_assets(job.output_asset_ids) or await self._scenario.get_assets(job.output_asset_ids)
         images = []
         for asset in assets:
             data = await self._scenario.download_asset(asset, max_bytes=self._config.download_cap)

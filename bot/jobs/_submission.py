@@ -101,6 +101,7 @@ class JobPart:
         self._on_answer = context.on_answer
         self._on_slot_free = context.on_slot_free
         self._status = context.watch or context.scenario
+        self._watch_assets = context.watch.take_assets if context.watch else lambda asset_ids: None
 
 
 class Submitter(JobPart):

@@ -14,6 +14,8 @@ filter), follows `nextPaginationToken` (a short or empty page may still carry on
   costs that job some latency, never the job. A job resumed after a restart is looked at directly at once.
 * **Progress, success and failure** reach each waiter in its own task (`wait_for_job` returns or raises just
   as `ScenarioClient.wait_for_job` does), so a slow Discord edit for one job never holds up the others.
+* **Results in one request too**: the assets of every job that succeeded in a tick are fetched together, with
+  one `POST /assets/get-bulk`, and handed over by `take_assets` (fresh URLs, since they were just fetched).
 * `hint(job_id)` (a webhook said the job ended) looks at that job directly now; the hint is never the result.
 """
 
@@ -23,7 +25,8 @@ import asyncio
 import contextvars
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -35,7 +38,7 @@ from bot.scenario.errors import (
     ScenarioError,
     is_retryable,
 )
-from bot.scenario.models import Job, JobStatus
+from bot.scenario.models import Asset, Job, JobStatus
 from bot.scenario.polling import OnUpdate, _notify
 
 if TYPE_CHECKING:
@@ -45,6 +48,8 @@ __all__ = ["StatusWatch"]
 
 log = logging.getLogger(__name__)
 
+ASSET_MEMORY = 2_000
+"""Fetched assets not taken yet (a job that ended before posting): the oldest are forgotten beyond this."""
 START_LOOKBACK = timedelta(seconds=60)
 """A loop that starts looks this far back on our clock: allows for that much skew with Scenario's clock."""
 _DIRECT_CONCURRENCY = 8
@@ -116,6 +121,7 @@ class StatusWatch:
         self._watermark: datetime | None = None
         self._task: asyncio.Task[None] | None = None
         self._hints: set[asyncio.Task[None]] = set()
+        self._assets: OrderedDict[str, Asset] = OrderedDict()
 
     @property
     def in_flight(self) -> int:
@@ -168,6 +174,12 @@ class StatusWatch:
             return job
         error_cls = JobCanceledError if job.status is JobStatus.CANCELED else JobFailedError
         raise error_cls(job, job.metadata.error, job.metadata.hint)
+
+    def take_assets(self, asset_ids: Sequence[str]) -> list[Asset] | None:
+        """The assets fetched with the tick that saw their job succeed, in order; None unless all of them are."""
+        if not asset_ids or any(asset_id not in self._assets for asset_id in asset_ids):
+            return None
+        return [self._assets.pop(asset_id) for asset_id in asset_ids]
 
     def hint(self, job_id: str) -> bool:
         """Something (a webhook) says the job changed: look at it directly now. False if it is not waited for."""
@@ -227,6 +239,7 @@ class StatusWatch:
             level = logging.WARNING if is_retryable(exc) else logging.ERROR
             log.log(level, "Listing Scenario's jobs failed; looking at quiet jobs one by one: %s", exc)
             return
+        await self._fetch_assets([job for job in jobs if job.job_id in self._waiters])
         now = self._clock()
         newest = since
         for job in jobs:
@@ -241,6 +254,29 @@ class StatusWatch:
             # Stopped with pages left (sorted newest first): what was not read is older than what was.
             log.warning("More than %d pages of jobs changed in one tick; the watermark stays", self._max_pages)
             self._watermark = since
+
+    async def _fetch_assets(self, jobs: list[Job]) -> None:
+        """One get-bulk for the assets of every waited-for job that has just succeeded (best effort: a job whose
+        assets are not here fetches them itself)."""
+        wanted = [
+            asset_id
+            for job in jobs
+            if job.status is JobStatus.SUCCESS
+            and not any(w.latest is not None and w.latest.status.terminal for w in self._waiters[job.job_id])
+            for asset_id in job.metadata.asset_ids or []
+            if asset_id not in self._assets
+        ]
+        if not wanted:
+            return
+        try:
+            assets = await self._client.get_assets(wanted)
+        except ScenarioError as exc:
+            log.warning("Fetching the assets of %d finished job(s) failed; each will ask again: %s", len(jobs), exc)
+            return
+        for asset in assets:
+            self._assets[asset.id] = asset
+        while len(self._assets) > ASSET_MEMORY:
+            self._assets.popitem(last=False)
 
     async def _look_directly(self, job_ids: list[str]) -> None:
         limit = asyncio.Semaphore(_DIRECT_CONCURRENCY)
