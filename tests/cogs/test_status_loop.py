@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import aiohttp
+
 from tests.cogs.conftest import World
 
 BAR = re.compile(r"`[▰▱]+ (\d+)%`")
@@ -49,3 +51,31 @@ async def test_per_job_polling_is_still_there_when_asked_for(make_world) -> None
     log = world.scenario.request_log
     assert [path for method, path in log if method == "GET" and path.startswith("/v1/jobs/")]
     assert ("GET", "/v1/jobs") not in log
+
+
+async def test_a_scenario_webhook_makes_the_bot_look_at_the_job_at_once(make_world) -> None:
+    # SCENARIO_WEBHOOK_PORT=0: any free port. The list leaves the job out, and the slow fallback would take
+    # minutes: only the webhook's hint can make the bot look at it (and it is still read from the API).
+    world: World = await make_world(settings_overrides={"scenario_webhook_port": 0, "status_tick_seconds": 5.0})
+    receiver = world.bot.webhook
+    assert receiver is not None and world.bot.engine.watch is not None
+    world.bot.engine.watch._quiet = world.bot.engine.watch._max_quiet = 100_000.0
+    world.scenario.hide_next_job_from_list()
+    interaction = await world.discord.send_command("imagine", {"prompt": "a lighthouse, hinted"})
+    job = await world.job_for(interaction)
+    await world.wait_for(lambda: world.scenario.jobs)
+    [scenario_job_id] = world.scenario.jobs
+    world.clock.advance(60)  # it has ended at Scenario
+
+    async with aiohttp.ClientSession() as session:
+        forged = {"type": "generation.completed", "data": {"jobId": "job_not_ours"}}
+        reply = await session.post(f"http://127.0.0.1:{receiver.port}/scenario", json=forged)
+        assert reply.status == 204
+        event = {"type": "generation.completed", "data": {"job": {"jobId": scenario_job_id, "status": "success"}}}
+        reply = await session.post(f"http://127.0.0.1:{receiver.port}/scenario", json=event)
+        assert reply.status == 204
+
+    message = await world.result_of(interaction)
+    assert message.attachments and receiver.hints == 1
+    assert ("GET", f"/v1/jobs/{scenario_job_id}") in world.scenario.request_log
+    assert job.id
