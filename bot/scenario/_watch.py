@@ -26,10 +26,10 @@ import contextvars
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.scenario.errors import (
     JobCanceledError,
@@ -234,26 +234,45 @@ class StatusWatch:
         if since is None:
             since = self._now() - START_LOOKBACK
         try:
-            jobs, complete = await self._client.list_updated_jobs(since, max_pages=self._max_pages)
+            jobs, complete, newest = await self._client.list_updated_jobs(
+                since, max_pages=self._max_pages, wanted=self._news
+            )
         except ScenarioError as exc:
             level = logging.WARNING if is_retryable(exc) else logging.ERROR
             log.log(level, "Listing Scenario's jobs failed; looking at quiet jobs one by one: %s", exc)
             return
-        await self._fetch_assets([job for job in jobs if job.job_id in self._waiters])
+        await self._fetch_assets(jobs)
         now = self._clock()
-        newest = since
         for job in jobs:
-            if job.updated_at is not None and job.updated_at > newest:
-                newest = job.updated_at
             for waiter in self._waiters.get(job.job_id, ()):
                 waiter.report(job, now)
                 waiter.quiet = self._quiet
         if complete:
-            self._watermark = max(since, newest - self._overlap)
+            if newest is not None:
+                self._watermark = max(since, newest - self._overlap)
+            else:
+                self._watermark = since
         else:
             # Stopped with pages left (sorted newest first): what was not read is older than what was.
             log.warning("More than %d pages of jobs changed in one tick; the watermark stays", self._max_pages)
             self._watermark = since
+
+    def _news(self, raw: Mapping[str, Any]) -> bool:
+        """Whether a listed job (raw) is waited for and says something its waiters have not heard; a job
+        listed again with nothing new only counts as reported."""
+        waiters = self._waiters.get(raw.get("jobId"))  # type: ignore[arg-type]
+        if not waiters:
+            return False
+        now = self._clock()
+        news = False
+        for waiter in waiters:
+            latest = waiter.latest
+            if latest is None or (latest.status.value, latest.progress) != (raw.get("status"), raw.get("progress")):
+                news = True
+            else:
+                waiter.reported_at = now
+                waiter.quiet = self._quiet
+        return news
 
     async def _fetch_assets(self, jobs: list[Job]) -> None:
         """One get-bulk for the assets of every waited-for job that has just succeeded (best effort: a job whose
@@ -262,6 +281,7 @@ class StatusWatch:
             asset_id
             for job in jobs
             if job.status is JobStatus.SUCCESS
+            and job.job_id in self._waiters
             and not any(w.latest is not None and w.latest.status.terminal for w in self._waiters[job.job_id])
             for asset_id in job.metadata.asset_ids or []
             if asset_id not in self._assets
