@@ -21,6 +21,9 @@ from bot.settings import SettingsError, load_settings
 
 log = logging.getLogger("bot")
 
+SHARDING_REQUIRED = 4011
+"""The gateway's close code when a shard would hold more than 2,500 servers."""
+
 USAGE = """\
 usage: python -m bot [--help | demo [--out DIR] [--job-seconds N]]
 
@@ -74,6 +77,15 @@ async def run_bot() -> int:
             await bot.start(settings.discord_token.get_secret_value())
         except discord.LoginFailure:
             print("Configuration error: DISCORD_TOKEN was rejected by Discord", file=sys.stderr)
+            return 2
+        except discord.ConnectionClosed as exc:
+            if exc.code != SHARDING_REQUIRED:
+                raise
+            print(
+                "Configuration error: SHARD_COUNT is too small: Discord requires more shards for this bot's "
+                "servers (at most 2,500 each; GET /gateway/bot recommends a count)",
+                file=sys.stderr,
+            )
             return 2
     log.info("Stopped")
     return 0

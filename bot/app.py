@@ -29,8 +29,13 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results", "cogs.status")
 
 
-class ScenarioBot(commands.Bot):
-    """The bot. Everything it uses is built outside and passed in, so tests can build it the same way."""
+class ScenarioBot(commands.AutoShardedBot):
+    """The bot. Everything it uses is built outside and passed in, so tests can build it the same way.
+
+    Sharded always: `SHARD_COUNT` and `SHARD_IDS` say which gateway shards this process runs; unset, it runs
+    them all, as many as Discord recommends (`GET /gateway/bot`). Interactions and events reach only the
+    process whose shard holds their server (DMs: shard 0); jobs, posts and buttons work from any process.
+    """
 
     def __init__(
         self,
@@ -52,6 +57,8 @@ class ScenarioBot(commands.Bot):
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
         )
         self.settings = settings
         self.session = session
@@ -91,25 +98,45 @@ class ScenarioBot(commands.Bot):
             log.info("Synced %d global commands", len(synced))
 
     async def _use_gateway_from_api(self) -> None:
-        # A REST base override (a rate-limit proxy, or a fake) must also say where the gateway is.
+        # A REST base override (a rate-limit proxy, or a fake) must also say where the gateway is: discord.py
+        # asks GET /gateway/bot only when it picks the shard count itself, and re-identifies at DEFAULT_GATEWAY.
         _, url, *_ = await self.http.get_bot_gateway()
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
         log.info("Using the gateway announced by DISCORD_API_BASE_URL")
 
+    @property
+    def own_shard_ids(self) -> list[int]:
+        """The shards this process runs (all of them unless `SHARD_IDS` says), once the count is known."""
+        if self.shard_ids is not None:
+            return list(self.shard_ids)
+        return list(range(self.shard_count or 0))
+
     def gateway_connected(self) -> bool:
-        """Whether the bot can hear Discord now: READY received, not closed, and the gateway socket open."""
-        return self.is_ready() and not self.is_closed() and self.ws is not None and self.ws.open
+        """Whether the bot hears Discord now: READY on every shard of this process, not closed, every socket open."""
+        if not self.is_ready() or self.is_closed():
+            return False
+        shards = self.shards
+        wanted = self.own_shard_ids
+        return bool(wanted) and all(i in shards and not shards[i].is_closed() for i in wanted)
 
     async def on_ready(self) -> None:
         logcontext.set_shard_count(self.shard_count)
-        log.info("Ready as %s in %d server(s)", self.user, len(self.guilds))
+        log.info(
+            "Ready as %s in %d server(s) on shard(s) %s of %s",
+            self.user,
+            len(self.guilds),
+            ",".join(map(str, self.own_shard_ids)),
+            self.shard_count,
+        )
 
     async def close(self) -> None:
         """Stop taking jobs and leave every unfinished one resumable, then disconnect."""
         await self.engine.shutdown()
         # discord.py's close() leaves running the task that dispatches "ready" once the servers have arrived;
         # firing after close, it fails on the cleared loop ("Task exception was never retrieved").
-        ready = getattr(self._connection, "_ready_task", None)
-        if ready is not None:
-            ready.cancel()
+        # A sharded client has one more such task per shard.
+        state = self._connection
+        for task in [getattr(state, "_ready_task", None), *getattr(state, "_ready_tasks", {}).values()]:
+            if task is not None:
+                task.cancel()
         await super().close()

@@ -4,8 +4,9 @@ An aiohttp server in the bot's own process and event loop, on `METRICS_HOST:METR
 is set). `open_bot` starts it before the bot logs in and stops it on the way out:
 
 * `/healthz` answers 200 whenever the event loop does: if it does not answer, the process is stuck.
-* `/readyz` answers 200 only when the gateway is connected and the job store answers a query; otherwise 503
-  with one reason per line (`gateway not connected`, `store: <error class>`; never a DSN or an error's text).
+* `/readyz` answers 200 only when the gateway is connected (every shard this process runs) and the job store
+  answers a query; otherwise 503 with one reason per line (`gateway not connected`, `store: <error class>`;
+  never a DSN or an error's text).
 * `/metrics` is `bot.metrics.REGISTRY` in Prometheus' text format (OpenMetrics when asked for).
 """
 

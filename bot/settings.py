@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.jobs.sqlite import SQLITE_FORMS, sqlite_path
 from bot.log import LogFormat
@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     metrics_host: str = Field(default="127.0.0.1", min_length=1)
     log_level: LogLevel = "INFO"
     log_format: LogFormat = "text"
+    # Gateway shards: unset = Discord's recommended count, all in this process. SHARD_IDS picks this process's
+    # share when several processes split the gateway (NoDecode: a comma list, not JSON).
+    shard_count: int | None = None
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
 
     @field_validator("scenario_base_url", "discord_api_base_url")
     @classmethod
@@ -126,6 +130,36 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("shard_count", mode="before")
+    @classmethod
+    def _shard_count(cls, value: object) -> object:
+        if value is None:
+            return None
+        text = str(value).strip()
+        if not text.isdigit() or int(text) < 1:
+            raise ValueError("must be a whole number of 1 or more: the number of shards across all processes")
+        return int(text)
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        parts = [part.strip() for part in value.split(",")]
+        if not all(part.isdigit() for part in parts):
+            raise ValueError("must be a comma-separated list of shard numbers, such as 0,1")
+        ids = tuple(int(part) for part in parts)
+        if len(set(ids)) != len(ids):
+            raise ValueError("names a shard twice")
+        if "shard_count" not in info.data:
+            return ids  # SHARD_COUNT is itself malformed, and reported on its own
+        count = info.data["shard_count"]
+        if count is None:
+            raise ValueError("needs SHARD_COUNT, the number of shards across all processes")
+        if max(ids) >= count:
+            raise ValueError("must be below SHARD_COUNT: shards are numbered from 0 to SHARD_COUNT-1")
+        return ids
 
     @property
     def max_attachment_bytes(self) -> int:

@@ -10,6 +10,7 @@ pass `synchronous="FULL"` to choose it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -154,6 +155,10 @@ class SQLiteJobStore:
             raise RuntimeError(f"SQLite {sqlite3.sqlite_version} is too old; the job store needs 3.35+")
         if isinstance(self.path, Path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(self.path, Path):
+            # A file that cannot be opened fails here, not in aiosqlite's thread: after a failed connect that thread
+            # answers its own stop request later, on an event loop that the one-line exit may have closed already.
+            await asyncio.to_thread(lambda: sqlite3.connect(str(self.path)).close())
         # isolation_level=None: no implicit transactions, so each statement commits as it completes.
         db = await aiosqlite.connect(str(self.path), isolation_level=None)
         try:

@@ -18,8 +18,11 @@ content, 10 files, 10 embeds and 6000 embed characters (400/50035); per-file upl
 one acknowledgement per interaction (40060) within `fd.ack_deadline` seconds (10062); interaction tokens
 that die 15 minutes after the interaction (401/50027); nonces with `enforce_nonce`; permissions of the bot
 in its servers (403/50001, 50013), closed DMs (50007); 5 followups for user installs outside the bot's
-servers (40094); signed CDN URLs that expire. `fd.slow(...)` holds matching requests for a while (a slow
-upload), `fd.inject(...)` answers them with an error. Unknown routes answer 404 and are recorded as violations.
+servers (40094); signed CDN URLs that expire. The gateway is sharded as Discord's (`_shards.py`): a server's
+events reach only the connection of shard `(guild_id >> 22) % shard_count` (DMs: shard 0), IDENTIFY's shard
+is checked (4010), GET /gateway/bot recommends `recommended_shards`; `fd.gateway_events` records who got what.
+`fd.slow(...)` holds matching requests for a while (a slow upload), `fd.inject(...)` answers them with an
+error. Unknown routes answer 404 and are recorded as violations.
 
 Time follows `fd.clock` (Unix seconds, default `time.time`); discord.py itself uses the wall clock.
 """
@@ -54,6 +57,7 @@ from fakes.discord._models import (
 )
 from fakes.discord._openapi import SpecNotFoundError
 from fakes.discord._server import Fault, Slowdown
+from fakes.discord._shards import GatewayEvent
 
 __all__ = [
     "APPLICATION_ID",
@@ -77,6 +81,7 @@ __all__ = [
     "FakeMessage",
     "FakeUser",
     "Fault",
+    "GatewayEvent",
     "MessageFlags",
     "Permissions",
     "RecordedRequest",

@@ -38,6 +38,7 @@ from fakes.discord._models import (
 from fakes.discord._openapi import OpenAPI, default_spec_path
 from fakes.discord._rest import Routes
 from fakes.discord._server import Fault, Server, Slowdown
+from fakes.discord._shards import MAX_GUILDS_PER_SHARD, GatewayEvent
 from fakes.discord._state import FakeState
 
 
@@ -46,7 +47,9 @@ class FakeDiscord:
 
     One server ("Fake Server") with one text channel by default, where the bot is a member allowed to
     send messages and attach files; a second server the bot is not in receives user-installed commands.
-    State survives bot restarts; only `stop()` ends it.
+    State survives bot restarts; only `stop()` ends it. Any number of bots (processes) may connect at once,
+    each on its own shards: GET /gateway/bot recommends `recommended_shards` with `max_concurrency`, and an
+    IDENTIFY whose shards would hold more than `max_guilds_per_shard` servers each is closed with 4011.
     """
 
     def __init__(
@@ -61,6 +64,9 @@ class FakeDiscord:
         guild_filesize_limit: int = DEFAULT_FILESIZE_LIMIT,
         spec_path: Path | None = None,
         ack_deadline: float | None = 3.0,
+        recommended_shards: int = 1,
+        max_concurrency: int = 1,
+        max_guilds_per_shard: int = MAX_GUILDS_PER_SHARD,
     ) -> None:
         self.clock: Callable[[], float] = time.time
         """Seconds since the Unix epoch; snowflakes and token expiry follow it (discord.py uses the wall clock)."""
@@ -77,6 +83,9 @@ class FakeDiscord:
         )
         self._host = "127.0.0.1"
         self._gateway = Gateway(self._state, token_ok=self._token_ok, url=lambda: self.gateway_url)
+        self._gateway.advice.recommended_shards = recommended_shards
+        self._gateway.advice.max_concurrency = max_concurrency
+        self._gateway.max_guilds_per_shard = max_guilds_per_shard
         routes = Routes(self._state, self._gateway, lambda: self.base_url, lambda: self.ack_deadline)
         self._server = Server(self._state, self._gateway, routes, self.openapi, token)
         self._interactions = InteractionFactory(self._state, lambda: self.base_url)
@@ -309,7 +318,7 @@ class FakeDiscord:
             member_permissions=member_permissions,
             raw_options=raw_options,
         )
-        await self._gateway.dispatch_interaction(ix.payload, ix.guild_id)
+        await self._deliver(ix)
         return ix
 
     async def click(
@@ -334,7 +343,7 @@ class FakeDiscord:
             member_permissions=member_permissions,
             age_seconds=age_seconds,
         )
-        await self._gateway.dispatch_interaction(ix.payload, ix.guild_id)
+        await self._deliver(ix)
         return ix
 
     async def submit_modal(
@@ -362,8 +371,13 @@ class FakeDiscord:
             age_seconds=age_seconds,
             raw_components=raw_components,
         )
-        await self._gateway.dispatch_interaction(ix.payload, ix.guild_id)
+        await self._deliver(ix)
         return ix
+
+    async def _deliver(self, ix: FakeInteraction) -> None:
+        session = await self._gateway.dispatch_interaction(ix.payload, ix.guild_id)
+        ix.shard = session.shard[0] if session.shard else 0
+        ix.connection = session.number
 
     # waiting -------------------------------------------------------------------------------------
 
@@ -391,6 +405,45 @@ class FakeDiscord:
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT to connected bots; discord.py reconnects and RESUMEs."""
         await self._gateway.request_reconnect()
+
+    # shards --------------------------------------------------------------------------------------
+
+    @property
+    def recommended_shards(self) -> int:
+        """The shard count GET /gateway/bot recommends (what an AutoShardedBot without `shard_count` runs)."""
+        return self._gateway.advice.recommended_shards
+
+    @recommended_shards.setter
+    def recommended_shards(self, count: int) -> None:
+        self._gateway.advice.recommended_shards = count
+
+    @property
+    def connected_shards(self) -> list[tuple[int, int] | None]:
+        """`(shard_id, shard_count)` of every connected session, by shard (None: an unsharded session)."""
+        shards = [s.shard for s in self._gateway.connected_sessions()]
+        return sorted(shards, key=lambda shard: shard or (0, 0))
+
+    @property
+    def gateway_events(self) -> list[GatewayEvent]:
+        """Every dispatch sent, in order, with the connection and shard that received it."""
+        return self._gateway.events
+
+    def events_received(self, shard_id: int, event: str | None = None) -> list[GatewayEvent]:
+        """The dispatches a shard's connections received (of one kind, when given)."""
+        return [e for e in self._gateway.events if e.shard_id == shard_id and event in (None, e.event)]
+
+    async def drop_connection(self, shard_id: int | None = None, code: int = 4000) -> int:
+        """Close the gateway sockets (of one shard, when given) with `code`; 4000 lets the bot RESUME."""
+        return await self._gateway.drop(shard_id, code)
+
+    @property
+    def gateway_accepting(self) -> bool:
+        """False: new gateway connections are refused with 503, as in an outage (live ones stay)."""
+        return self._gateway.accepting
+
+    @gateway_accepting.setter
+    def gateway_accepting(self, accepting: bool) -> None:
+        self._gateway.accepting = accepting
 
     def _describe(self) -> str:
         recent = ", ".join(f"{r.method} {r.path} -> {r.status}" for r in self.requests[-5:]) or "none"

@@ -2,6 +2,7 @@
 
 Frames are always text (discord.py only decompresses binary frames). Sessions outlive their sockets so
 a RESUME replays what was missed; a client that closes with 1000/1001 ends its session, as on Discord.
+Sessions may be sharded (`_shards.py`): each gets only its shard's servers, and every dispatch is recorded.
 """
 
 from __future__ import annotations
@@ -18,6 +19,17 @@ from aiohttp import WSMsgType, web
 
 from fakes.discord import _payloads as payloads
 from fakes.discord._constants import HEARTBEAT_INTERVAL_MS, INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES
+from fakes.discord._shards import (
+    CLOSE_INVALID_SHARD,
+    CLOSE_SHARDING_REQUIRED,
+    MAX_GUILDS_PER_SHARD,
+    GatewayEvent,
+    ShardAdvice,
+    guild_id_of,
+    object_id,
+    parse_shard,
+    shard_of,
+)
 from fakes.discord._state import FakeState
 
 log = logging.getLogger(__name__)
@@ -34,7 +46,9 @@ class Session:
 
     id: str
     intents: int
-    shard: list[int] | None
+    shard: tuple[int, int] | None
+    number: int = 0
+    """Which IDENTIFY opened it: 1 for the first the fake saw, 2 for the next…"""
     ws: web.WebSocketResponse | None = None
     seq: int = 0
     resumable: bool = True
@@ -49,7 +63,7 @@ class Session:
         if self.shard is None:
             return True
         shard_id, count = self.shard
-        return ((guild_id >> 22) % count if guild_id else 0) == shard_id
+        return shard_of(guild_id, count) == shard_id
 
 
 class Gateway:
@@ -62,11 +76,18 @@ class Gateway:
         self.sessions: dict[str, Session] = {}
         self.ready_count = 0
         self.resume_count = 0
+        self.advice = ShardAdvice()
+        self.max_guilds_per_shard = MAX_GUILDS_PER_SHARD
+        self.events: list[GatewayEvent] = []
+        self.accepting = True
+        """False: new gateway connections are refused (503 before the upgrade), as in a gateway outage."""
         self._sockets: set[web.WebSocketResponse] = set()
 
     # connections ---------------------------------------------------------------------------------
 
-    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if not self.accepting:
+            return web.Response(status=503, text="Gateway unavailable.")
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         self._sockets.add(ws)
@@ -112,11 +133,27 @@ class Gateway:
         if not self._token_ok(data.get("token")):
             await ws.close(code=4004, message=b"Authentication failed.")
             return None
-        shard = data.get("shard")
-        session = Session(id=secrets.token_hex(16), intents=int(data.get("intents") or 0), shard=shard, ws=ws)
+        try:
+            shard = parse_shard(data.get("shard"))
+        except ValueError:
+            await ws.close(code=CLOSE_INVALID_SHARD[0], message=CLOSE_INVALID_SHARD[1])
+            return None
+        member_of = [g for g in self.state.guilds.values() if g.bot_member]
+        if len(member_of) > self.max_guilds_per_shard * (shard[1] if shard else 1):
+            await ws.close(code=CLOSE_SHARDING_REQUIRED[0], message=CLOSE_SHARDING_REQUIRED[1])
+            return None
+        self.advice.sessions_started += 1
+        session = Session(
+            id=secrets.token_hex(16),
+            intents=int(data.get("intents") or 0),
+            shard=shard,
+            number=self.advice.sessions_started,
+            ws=ws,
+        )
         self.sessions[session.id] = session
-        guilds = [g for g in self.state.guilds.values() if g.bot_member and session.covers(g.id)]
-        await self._dispatch(session, "READY", payloads.ready(self.state, session.id, self._url(), guilds, shard))
+        guilds = [g for g in member_of if session.covers(g.id)]
+        ready = payloads.ready(self.state, session.id, self._url(), guilds, list(shard) if shard else None)
+        await self._dispatch(session, "READY", ready)
         for guild in guilds:
             await self._dispatch(session, "GUILD_CREATE", payloads.guild_create(self.state, guild))
         self.ready_count += 1
@@ -144,6 +181,18 @@ class Gateway:
         for ws in list(self._sockets):
             await ws.close(code=code, message=b"Fake Discord stopping.")
 
+    async def drop(self, shard_id: int | None = None, code: int = 4000) -> int:
+        """Close the sockets of connected sessions (of one shard, when given) with `code`; how many were closed.
+
+        4000 (unknown error) lets discord.py RESUME, as after a network blip on Discord's side."""
+        closed = 0
+        for session in self.connected_sessions():
+            if shard_id is None or (session.shard[0] if session.shard else 0) == shard_id:
+                assert session.ws is not None
+                await session.ws.close(code=code, message=b"Connection dropped by the fake.")
+                closed += 1
+        return closed
+
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT to every connected session (the bot should RESUME)."""
         for session in self.connected_sessions():
@@ -162,11 +211,16 @@ class Gateway:
                 return session
         return None
 
-    async def dispatch_interaction(self, data: dict[str, Any], guild_id: int | None) -> None:
+    async def dispatch_interaction(self, data: dict[str, Any], guild_id: int | None) -> Session:
+        """INTERACTION_CREATE to the one connection that handles that server's shard; that session."""
         session = self.session_for(guild_id)
         if session is None:
-            raise RuntimeError("no bot is connected to the fake gateway (await fd.wait_until_connected() first)")
+            raise RuntimeError(
+                "no bot is connected to the fake gateway on the shard of that server "
+                "(await fd.wait_until_connected() first)"
+            )
         await self._dispatch(session, "INTERACTION_CREATE", data)
+        return session
 
     async def dispatch_message_event(self, event: str, data: dict[str, Any], guild_id: int | None) -> None:
         """MESSAGE_CREATE/UPDATE/DELETE to every live session whose intents and shard want it."""
@@ -185,6 +239,8 @@ class Gateway:
         session.seq += 1
         frame = {"op": OP_DISPATCH, "t": event, "s": session.seq, "d": data}
         session.buffer.append(frame)
+        guild_id = guild_id_of(event, data)
+        self.events.append(GatewayEvent(event, session.number, session.shard, guild_id, object_id(data)))
         if session.ws is not None and not session.ws.closed:
             try:
                 await self._send(session.ws, frame)

@@ -187,6 +187,10 @@ class FakeInteraction:
     modal: dict[str, Any] | None = None
     autocomplete_choices: list[dict[str, Any]] | None = None
     token_revoked: bool = False
+    shard: int | None = None
+    """The shard whose gateway connection received it (0 for an unsharded connection)."""
+    connection: int | None = None
+    """Which IDENTIFY's session received it (1 for the first the fake saw): tells two processes apart."""
     _changes: Changes | None = field(default=None, repr=False)
 
     @property

@@ -54,8 +54,7 @@ class ChannelRoutes(RouteGroup):
         return 200, {"url": self.gateway_url()}
 
     async def get_gateway_bot(self, call: Call) -> Result:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
-        return 200, {"url": self.gateway_url(), "shards": 1, "session_start_limit": limit}
+        return 200, self.gateway.advice.gateway_bot(self.gateway_url())
 
     def gateway_url(self) -> str:
         return self.base_url().replace("http://", "ws://", 1) + "/gateway"

@@ -195,6 +195,8 @@ MALFORMED = {
     "METRICS_HOST": "http://0.0.0.0",
     "LOG_LEVEL": "verbose",
     "LOG_FORMAT": "logfmt",
+    "SHARD_COUNT": "two",
+    "SHARD_IDS": "0;1",
 }
 
 
@@ -259,3 +261,63 @@ def test_metrics_host_takes_an_address_or_a_host_name(environ: pytest.MonkeyPatc
 def test_metrics_are_off_unless_a_port_is_set(environ: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert (settings.metrics_port, settings.metrics_host) == (None, "127.0.0.1")
+
+
+# -- the gateway split between processes (README: "Running more than one process") -------------------------
+
+
+def test_shards_are_unset_by_default_so_discord_recommends_the_count(environ: pytest.MonkeyPatch) -> None:
+    settings = load_settings()
+    assert (settings.shard_count, settings.shard_ids) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "expected"),
+    [("2", "0", (0,)), ("2", "1", (1,)), ("4", "0,2", (0, 2)), ("4", " 3 , 1 ", (3, 1)), ("2", None, None)],
+)
+def test_shard_ids_are_a_comma_list_below_the_count(
+    environ: pytest.MonkeyPatch, count: str, ids: str | None, expected: tuple[int, ...] | None
+) -> None:
+    environ.setenv("SHARD_COUNT", count)
+    if ids is not None:
+        environ.setenv("SHARD_IDS", ids)
+    settings = load_settings()
+    assert (settings.shard_count, settings.shard_ids) == (int(count), expected)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT is invalid: must be a whole number of 1 or more"),
+        ({"SHARD_COUNT": "-2"}, "SHARD_COUNT is invalid: must be a whole number of 1 or more"),
+        ({"SHARD_COUNT": "1.5"}, "SHARD_COUNT is invalid: must be a whole number of 1 or more"),
+        ({"SHARD_IDS": "0"}, "SHARD_IDS is invalid: needs SHARD_COUNT, the number of shards across all processes"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "2"}, "SHARD_IDS is invalid: must be below SHARD_COUNT"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0,5"}, "SHARD_IDS is invalid: must be below SHARD_COUNT"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "1,1"}, "SHARD_IDS is invalid: names a shard twice"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "[0, 1]"}, "SHARD_IDS is invalid: must be a comma-separated list"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "0,,1"}, "SHARD_IDS is invalid: must be a comma-separated list"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "-1"}, "SHARD_IDS is invalid: must be a comma-separated list"),
+    ],
+)
+def test_a_bad_shard_setting_is_one_line_naming_it(
+    environ: pytest.MonkeyPatch, env: dict[str, str], message: str
+) -> None:
+    for name, value in env.items():
+        environ.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
+
+
+def test_python_m_bot_refuses_shard_ids_past_the_count_with_exit_2(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SHARD_")}
+    env.update(REQUIRED, SHARD_COUNT="2", SHARD_IDS="0,2")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: SHARD_IDS is invalid: must be below SHARD_COUNT: shards are numbered from 0 to "
+        "SHARD_COUNT-1"
+    ]

@@ -82,8 +82,7 @@ async def start_world(tmp_path, *, settings_overrides: dict | None = None, **fak
         scenario_sdk_api_secret="secret",
         scenario_base_url=scenario_url,
         discord_api_base_url=fd.api_base,
-        database_url=f"sqlite:///{tmp_path}/bot.db",
-        **(settings_overrides or {}),
+        **{"database_url": f"sqlite:///{tmp_path}/bot.db", **(settings_overrides or {})},
     )
     world = World(fd, scenario, None, clock, settings)  # type: ignore[arg-type]
     await start_bot(world)
