@@ -179,7 +179,7 @@ class JobRunner(JobPart):
     async def download(self, job: JobRecord) -> list[OutputImage]:
         """Fetch a job's output images from Scenario (fresh URLs, capped downloads)."""
         # Fetched already by the status loop's tick that saw the job succeed, when it could.
-        assets = self._watch_assets(job.output_asset_ids) or await self._scenario.get_assets(job.output_asset_ids)
+        assets = await self._watch_assets(job.output_asset_ids) or await self._scenario.get_assets(job.output_asset_ids)
         images = []
         for asset in assets:
             data = await self._scenario.download_asset(asset, max_bytes=self._config.download_cap)

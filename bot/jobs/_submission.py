@@ -89,6 +89,10 @@ class JobContext:
     """The process's batched status loop; None: each job polls on its own (`STATUS_MODE=per_job`)."""
 
 
+async def _no_assets(asset_ids: object) -> None:
+    return None
+
+
 class JobPart:
     """One part of a job's run, with the context's members at hand."""
 
@@ -101,7 +105,7 @@ class JobPart:
         self._on_answer = context.on_answer
         self._on_slot_free = context.on_slot_free
         self._status = context.watch or context.scenario
-        self._watch_assets = context.watch.take_assets if context.watch else lambda asset_ids: None
+        self._watch_assets = context.watch.take_assets if context.watch else _no_assets
 
 
 class Submitter(JobPart):

@@ -122,6 +122,7 @@ class StatusWatch:
         self._task: asyncio.Task[None] | None = None
         self._hints: set[asyncio.Task[None]] = set()
         self._assets: OrderedDict[str, Asset] = OrderedDict()
+        self._fetching: dict[str, asyncio.Task[None]] = {}
 
     @property
     def in_flight(self) -> int:
@@ -175,8 +176,12 @@ class StatusWatch:
         error_cls = JobCanceledError if job.status is JobStatus.CANCELED else JobFailedError
         raise error_cls(job, job.metadata.error, job.metadata.hint)
 
-    def take_assets(self, asset_ids: Sequence[str]) -> list[Asset] | None:
-        """The assets fetched with the tick that saw their job succeed, in order; None unless all of them are."""
+    async def take_assets(self, asset_ids: Sequence[str]) -> list[Asset] | None:
+        """The assets fetched with the tick that saw their job succeed, in order (waiting for that fetch if it
+        is still under way); None unless all of them are there, and the caller fetches them itself."""
+        fetching = {self._fetching[asset_id] for asset_id in asset_ids if asset_id in self._fetching}
+        if fetching:
+            await asyncio.wait(fetching)
         if not asset_ids or any(asset_id not in self._assets for asset_id in asset_ids):
             return None
         return [self._assets.pop(asset_id) for asset_id in asset_ids]
@@ -241,7 +246,7 @@ class StatusWatch:
             level = logging.WARNING if is_retryable(exc) else logging.ERROR
             log.log(level, "Listing Scenario's jobs failed; looking at quiet jobs one by one: %s", exc)
             return
-        await self._fetch_assets(jobs)
+        self._fetch_assets(jobs)
         now = self._clock()
         for job in jobs:
             for waiter in self._waiters.get(job.job_id, ()):
@@ -274,9 +279,9 @@ class StatusWatch:
                 waiter.quiet = self._quiet
         return news
 
-    async def _fetch_assets(self, jobs: list[Job]) -> None:
-        """One get-bulk for the assets of every waited-for job that has just succeeded (best effort: a job whose
-        assets are not here fetches them itself)."""
+    def _fetch_assets(self, jobs: list[Job]) -> None:
+        """Start one get-bulk for the assets of every waited-for job that has just succeeded; `take_assets`
+        waits for it. Best effort: a job whose assets are not fetched here fetches them itself."""
         wanted = [
             asset_id
             for job in jobs
@@ -284,15 +289,25 @@ class StatusWatch:
             and job.job_id in self._waiters
             and not any(w.latest is not None and w.latest.status.terminal for w in self._waiters[job.job_id])
             for asset_id in job.metadata.asset_ids or []
-            if asset_id not in self._assets
+            if asset_id not in self._assets and asset_id not in self._fetching
         ]
         if not wanted:
             return
+        task = asyncio.create_task(self._fetch(wanted), context=contextvars.Context())
+        for asset_id in wanted:
+            self._fetching[asset_id] = task
+        self._hints.add(task)
+        task.add_done_callback(self._hints.discard)
+
+    async def _fetch(self, asset_ids: list[str]) -> None:
         try:
-            assets = await self._client.get_assets(wanted)
+            assets = await self._client.get_assets(asset_ids)
         except ScenarioError as exc:
-            log.warning("Fetching the assets of %d finished job(s) failed; each will ask again: %s", len(jobs), exc)
+            log.warning("Fetching the assets of finished jobs failed; each job will ask again: %s", exc)
             return
+        finally:
+            for asset_id in asset_ids:
+                self._fetching.pop(asset_id, None)
         for asset in assets:
             self._assets[asset.id] = asset
         while len(self._assets) > ASSET_MEMORY:

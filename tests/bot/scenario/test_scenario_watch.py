@@ -114,8 +114,10 @@ async def test_no_request_while_nothing_is_in_flight(
     assert fake.request_log == []  # a watch with nothing to watch asks nothing
 
     [job_id] = await start_jobs(client, 1)
-    await watch.wait_for_job(job_id, wait_first=True)
-    await asyncio.sleep(0)
+    job = await watch.wait_for_job(job_id, wait_first=True)
+    # Its images' URLs came with the tick that saw it succeed (one get-bulk), ready for the post.
+    assets = await watch.take_assets(job.metadata.asset_ids)
+    assert assets is not None and [asset.id for asset in assets] == job.metadata.asset_ids
     assert watch.in_flight == 0
     before = len(fake.request_log)
     for _ in range(20):  # let any loop that wrongly kept going run a while
