@@ -26,7 +26,15 @@ from bot.tree import BotTree
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-EXTENSIONS = ("cogs.imagine", "cogs.character", "cogs.jobs", "cogs.results", "cogs.status")
+EXTENSIONS = (
+    "cogs.imagine",
+    "cogs.character",
+    "cogs.jobs",
+    "cogs.results",
+    "cogs.status",
+    "cogs.confirm",
+    "cogs.spending",
+)
 
 
 class ScenarioBot(commands.AutoShardedBot):

@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     # The /metrics, /healthz and /readyz endpoint: off unless a port is given (0: any free port, for tests).
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     metrics_host: str = Field(default="127.0.0.1", min_length=1)
+    # Budgets in creative units (CU); unset = unlimited. Admins override the first two per server (/budget).
+    budget_user_daily_cu: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    budget_server_monthly_cu: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    budget_total_monthly_cu: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    # Above this estimate (CU), the requester confirms with Run first; unset = never asked.
+    confirm_above_cu: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     log_level: LogLevel = "INFO"
     log_format: LogFormat = "text"
     # Gateway shards: unset = Discord's recommended count, all in this process. SHARD_IDS picks this process's

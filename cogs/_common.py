@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +10,10 @@ import discord
 from discord import app_commands
 
 from bot.errors import InvalidInputError
+from bot.jobs import texts
+from bot.jobs.budgets import ConfirmationNeeded
 from bot.jobs.models import Command, JobRecord
+from bot.posting import buttons
 from bot.scenario import PROMPT_MAX_LENGTH
 from bot.scenario import SEED_MAX as SEED_MAX  # the cogs' option ranges use the API's bound
 from bot.scenario.errors import InputError
@@ -107,5 +111,18 @@ async def start_job(
         parent_message_url=parent_message_url,
         **requester_context(interaction),
     )
-    await interaction.client.engine.submit(job)
+    try:
+        await interaction.client.engine.submit(job)
+    except ConfirmationNeeded as waiting:
+        await ask_to_confirm(interaction, waiting.job)
     return job
+
+
+async def ask_to_confirm(interaction: discord.Interaction[ScenarioBot], job: JobRecord) -> None:
+    """Privately: "This will cost about N CU", with Run and Cancel (the request is stored meanwhile)."""
+    if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+        with contextlib.suppress(discord.HTTPException):  # the public "thinking…" placeholder has nothing to show
+            await interaction.delete_original_response()
+    await interaction.followup.send(
+        texts.confirm_price(job.estimate_cu or 0.0), view=buttons.confirm_view(job.id), ephemeral=True
+    )

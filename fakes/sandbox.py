@@ -1,6 +1,6 @@
 """`python -m fakes.sandbox`: serve the fake Scenario API locally, so the bot runs without real credentials.
 
-    python -m fakes.sandbox --host 127.0.0.1 --port 8765 [--key K --secret S] [--job-seconds 3]
+    python -m fakes.sandbox --host 127.0.0.1 --port 8765 [--key K --secret S] [--job-seconds 3] [--price-per-image 10]
 
 Prints one ready line with the base URL (set it as the bot's Scenario base URL), then serves
 until SIGINT or SIGTERM and exits 0. `--port 0` picks a free port; the ready line shows it.
@@ -30,6 +30,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--secret", default=None, help="API secret to require (default: accept any)")
     parser.add_argument("--job-seconds", type=float, default=3.0, help="seconds a job takes to succeed (default 3)")
     parser.add_argument("--parallel-limit", type=int, default=None, help="parallel jobs before 429 (default none)")
+    parser.add_argument(
+        "--price-per-image",
+        type=int,
+        default=None,
+        help="CU each image costs, for every model and option, in dry runs and real runs (default: per model)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser.parse_args(argv)
 
@@ -41,6 +47,7 @@ async def serve(args: argparse.Namespace) -> None:
         api_secret=args.secret,
         job_duration=args.job_seconds,
         parallel_limit=args.parallel_limit,
+        price_per_image=args.price_per_image,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
+from bot.jobs import texts
 from bot.jobs.delivery import Delivered, Delivery, OutputImage, Reply
 from bot.jobs.models import JobRecord
 
@@ -47,6 +48,7 @@ class ProgressBoard:
 
     async def show(self, job: JobRecord, text: str, *, force: bool = False) -> None:
         """Show `text` now, or at the end of the throttle interval if the last edit was too recent."""
+        text += texts.estimate_note(job.estimate_cu)  # what the wait will cost: `≈ 12 CU`
         if job.id in self._closed:
             return
         last = self._shown.get(job.id)

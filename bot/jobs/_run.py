@@ -96,10 +96,10 @@ class JobRunner(JobPart):
             final = await self._status.wait_for_job(
                 job.scenario_job_id, on_update=on_update, timeout=timeout, wait_first=just_sent
             )
-        except JobCanceledError:
-            return await self.fail(job.id, texts.SCENARIO_CANCELED, state=JobState.CANCELED)
+        except JobCanceledError as exc:
+            return await self.fail(job.id, texts.SCENARIO_CANCELED, state=JobState.CANCELED, **_refund(exc))
         except JobFailedError as exc:
-            return await self.fail(job.id, texts.job_failed(exc.error, exc.hint))
+            return await self.fail(job.id, texts.job_failed(exc.error, exc.hint), **_refund(exc))
         except JobTimeoutError:
             return await self.fail(job.id, texts.timed_out(max(self._config.job_timeout, 30.0)))
         except (AuthenticationError, PermissionDeniedError) as exc:
@@ -196,9 +196,9 @@ class JobRunner(JobPart):
             )
         return images
 
-    async def fail(self, job_id: str, text: str, *, state: JobState = JobState.FAILED) -> None:
+    async def fail(self, job_id: str, text: str, *, state: JobState = JobState.FAILED, **fields: object) -> None:
         """End an active job without images and tell the requester why."""
-        failed = await self._store.transition(job_id, ACTIVE_STATES, state, last_error=text)
+        failed = await self._store.transition(job_id, ACTIVE_STATES, state, last_error=text, **fields)
         if failed is not None:
             metrics.job_ended(failed.state.value, self._since_request(failed))
             await self._board.fail(failed, text)
@@ -211,6 +211,12 @@ class JobRunner(JobPart):
     def elapsed(self, job: JobRecord) -> float:
         started = job.submit_started_at or job.created_at
         return (self._clock.now() - started).total_seconds()
+
+
+def _refund(exc: JobFailedError) -> dict[str, float]:
+    """Scenario refunds a failed job unless its billing says `disableRefund`: then it costs nothing."""
+    billing = exc.job.billing
+    return {} if billing is not None and billing.disable_refund else {"cost": 0.0}
 
 
 def _as_int(value: object) -> int | None:

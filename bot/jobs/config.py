@@ -34,6 +34,14 @@ class EngineConfig:
     `per_job`: each job polls `GET /jobs/{id}` on its own (`bot.scenario.poll_job`)."""
     status_tick: float = 0.3
     """Seconds between two batched status looks."""
+    budget_user_daily_cu: float | None = None
+    """CU one person may spend per UTC day (None: unlimited); a server's admins can override it there."""
+    budget_server_monthly_cu: float | None = None
+    """CU one server may spend per calendar month (None: unlimited); its admins can override it."""
+    budget_total_monthly_cu: float | None = None
+    """CU the whole bot may spend per calendar month (None: unlimited)."""
+    confirm_above_cu: float | None = None
+    """Above this estimate the requester confirms with Run first (None: never asked)."""
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(initial=2.0, maximum=30.0))
     """Waits between the engine's own attempts (a resent submission, a retried delivery)."""
 
@@ -47,5 +55,9 @@ class EngineConfig:
             "submit_settle_seconds": settings.scenario_timeout_seconds * 1.25,
             "status_mode": settings.status_mode,
             "status_tick": settings.status_tick_seconds,
+            "budget_user_daily_cu": settings.budget_user_daily_cu,
+            "budget_server_monthly_cu": settings.budget_server_monthly_cu,
+            "budget_total_monthly_cu": settings.budget_total_monthly_cu,
+            "confirm_above_cu": settings.confirm_above_cu,
         }
         return cls(**{**values, **overrides})  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ import asyncio
 import contextvars
 import logging
 from collections.abc import Awaitable
+from typing import Any
 
 from bot import logcontext
 from bot.clock import SYSTEM_CLOCK, Clock
@@ -22,6 +23,7 @@ from bot.jobs import texts
 from bot.jobs._board import ProgressBoard
 from bot.jobs._run import JobRunner
 from bot.jobs._submission import JobContext, NoSlot
+from bot.jobs.budgets import Budgets
 from bot.jobs.config import EngineConfig
 from bot.jobs.delivery import Delivered, Delivery, DeliveryError, Reply
 from bot.jobs.models import JobRecord, JobState
@@ -48,10 +50,14 @@ class JobEngine:
         self.store = store
         self.config = config or EngineConfig()
         self._clock = clock
+        self.clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._aux_tasks: set[asyncio.Task[None]] = set()
         self.board = ProgressBoard(delivery, self.config.progress_interval, clock, self._spawn_aux)
-        self.queue = JobQueue(store, self.board, self.config, clock, start=self._spawn, spawn=self._spawn_aux)
+        self.budgets = Budgets(store, scenario, self.config, clock)
+        self.queue = JobQueue(
+            store, self.board, self.config, clock, start=self._spawn, spawn=self._spawn_aux, budgets=self.budgets
+        )
         self.watch: StatusWatch | None = None
         if self.config.status_mode == "batched":
             self.watch = StatusWatch(scenario, tick=self.config.status_tick, clock=clock.monotonic, sleep=clock.sleep)
@@ -98,9 +104,33 @@ class JobEngine:
         """Raise the reply a requester gets when they cannot queue another job right now."""
         self.queue.check_capacity(user_id)
 
-    async def submit(self, job: JobRecord) -> int:
-        """Admit a new job (the only way in); returns its place in line (1 = next)."""
-        return await self.queue.admit(job)
+    async def submit(self, job: JobRecord, *, confirmed: bool = False) -> int:
+        """Admit a new job (the only way in); returns its place in line (1 = next).
+
+        Raises `ConfirmationNeeded` when its price is above `confirm_above_cu`: the request is kept until its
+        requester runs it (`run_confirmed`) or cancels it (`cancel_confirmation`)."""
+        return await self.queue.admit(job, confirmed=confirmed)
+
+    async def run_confirmed(self, job_id: str, context: dict[str, Any]) -> JobRecord:
+        """Run a request its requester confirmed, answering through `context` (the Run click's interaction:
+        `user_id`, `interaction_token`…, see `cogs._common.requester_context`)."""
+        job = await self._take_confirmation(job_id, context["user_id"])
+        job = job.model_copy(update=context)
+        await self.submit(job, confirmed=True)
+        return job
+
+    async def cancel_confirmation(self, job_id: str, user_id: int) -> None:
+        """Drop a request waiting for confirmation: nothing was queued or spent."""
+        await self._take_confirmation(job_id, user_id)
+
+    async def _take_confirmation(self, job_id: str, user_id: int) -> JobRecord:
+        job = await self.store.take_confirmation(job_id)
+        if job is not None and job.user_id != user_id:
+            await self.store.add_confirmation(job)  # not theirs to decide: it stays for its requester
+            raise NotAllowedError(texts.no_such_job(job_id))
+        if job is None:
+            raise UserFacingError(texts.CONFIRM_GONE)
+        return job
 
     def position(self, job_id: str) -> int | None:
         """A queued job's 1-based place in line, or None."""

@@ -103,6 +103,9 @@ class JobRecord(BaseModel):
     output_asset_ids: list[str] = Field(default_factory=list)
     seeds: list[int | None] = Field(default_factory=list)
     cost: float | None = None
+    """What Scenario charged, in CU (0 once it refunded a failure)."""
+    estimate_cu: float | None = None
+    """Scenario's price quote (a dry run) taken at admission: the job's reservation until `cost` is known."""
 
     # Delivery.
     delivered_message_ids: list[int] = Field(default_factory=list)

@@ -23,6 +23,7 @@ from bot.clock import utcnow
 from bot.jobs import _records
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS, as_utc
 from bot.jobs.models import FinishedJob, JobRecord, JobState
+from bot.jobs.spend import CHARGE_SQL, CONFIRMATION_TTL, BudgetLimit, Charge, limit_filter
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,33 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
         """,
     ),
+    (
+        3,
+        """
+        -- Spending: each job's price quote (its reservation until Scenario charges), admins' budgets and blocks,
+        -- and the requests waiting for their requester's Run or Cancel.
+        ALTER TABLE jobs ADD COLUMN estimate_cu double precision;
+        CREATE INDEX jobs_created ON jobs (created_at);
+        CREATE INDEX jobs_guild_created ON jobs (guild_id, created_at);
+        CREATE TABLE budget_overrides (
+            guild_id bigint NOT NULL,
+            user_id bigint NOT NULL,                   -- 0: the server's own monthly budget
+            limit_cu double precision NOT NULL,
+            PRIMARY KEY (guild_id, user_id)
+        );
+        CREATE TABLE budget_blocks (
+            guild_id bigint NOT NULL,
+            user_id bigint NOT NULL,
+            PRIMARY KEY (guild_id, user_id)
+        );
+        CREATE TABLE confirmations (
+            job_id text PRIMARY KEY,
+            user_id bigint NOT NULL,
+            record jsonb NOT NULL,
+            created_at timestamptz NOT NULL
+        );
+        """,
+    ),
 )
 """Schema changes, in order. Never edit a released entry: append a new version instead."""
 
@@ -90,6 +118,8 @@ CREATE TABLE schema_migrations (
 _MIGRATION_LOCK = 7_316_284_905_112_401
 """The `pg_advisory_xact_lock` key every version of the bot takes to migrate: any number, but always this one."""
 
+_BUDGET_LOCK = 7_316_284_905_112_402
+"""The `pg_advisory_xact_lock` key every admission within budgets takes: one at a time, across processes."""
 _PLACES = ", ".join(f"${n}" for n in range(1, len(FIELDS) + 1))
 
 
@@ -327,11 +357,130 @@ class PostgresJobStore:
             for row in rows
         ]
 
+    # --- spending ---------------------------------------------------------------------------------------------
+
+    async def add_within_budgets(self, job: JobRecord, limits: Sequence[BudgetLimit]) -> BudgetLimit | None:
+        """Insert the job only if its `estimate_cu` fits every limit; else return the first it would exceed.
+
+        One transaction under an advisory lock: every process sharing the database admits one job at a time,
+        so two admissions can never both fit into the same remainder.
+        """
+        estimate = job.estimate_cu or 0.0
+        values = [_to_column(name, getattr(job, name)) for name in FIELDS]
+        async with self._db.acquire() as conn, conn.transaction():
+            if limits:
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", _BUDGET_LOCK)
+            for limit in limits:
+                if await _spent(conn, limit) + estimate > limit.limit_cu:
+                    return limit
+            try:
+                await conn.execute(f"INSERT INTO jobs ({COLUMNS}) VALUES ({_PLACES})", *values)
+            except asyncpg.UniqueViolationError as exc:
+                raise ValueError(f"A job with id {job.id} already exists") from exc
+        return None
+
+    async def spent(self, limit: BudgetLimit) -> float:
+        """The CU charged (or reserved) so far in a budget's window."""
+        async with self._db.acquire() as conn:
+            return await _spent(conn, limit)
+
+    async def charges(
+        self, since: datetime, *, user_id: int | None = None, guild_id: int | None = None
+    ) -> Sequence[Charge]:
+        """Jobs created at or after `since` (a person's, or a server's where the bot is a member), oldest first."""
+        where, params = "created_at >= $1", [as_utc(since)]
+        if user_id is not None:
+            params.append(user_id)
+            where += f" AND user_id = ${len(params)}"
+        if guild_id is not None:
+            params.append(guild_id)
+            where += f" AND guild_id = ${len(params)} AND bot_in_guild"
+        rows = await self._db.fetch(
+            "SELECT id, user_id, user_name, guild_id, state, created_at, estimate_cu, cost,"
+            f" {CHARGE_SQL} AS charge FROM jobs WHERE {where} ORDER BY created_at, seq",
+            *params,
+        )
+        return [
+            Charge(
+                row["id"],
+                row["user_id"],
+                row["user_name"],
+                row["guild_id"],
+                row["state"],
+                as_utc(row["created_at"]),
+                row["estimate_cu"],
+                row["cost"],
+                float(row["charge"]),
+            )
+            for row in rows
+        ]
+
+    async def budget_overrides(self, guild_id: int) -> dict[int, float]:
+        """A server's budgets set by its admins: {user id: daily CU}, with key 0 for the server's monthly CU."""
+        rows = await self._db.fetch("SELECT user_id, limit_cu FROM budget_overrides WHERE guild_id = $1", guild_id)
+        return {row["user_id"]: row["limit_cu"] for row in rows}
+
+    async def set_budget_override(self, guild_id: int, user_id: int, limit_cu: float | None) -> None:
+        """Set (or with None, remove) a budget override; `user_id` 0 is the server's own monthly budget."""
+        if limit_cu is None:
+            await self._db.execute(
+                "DELETE FROM budget_overrides WHERE guild_id = $1 AND user_id = $2", guild_id, user_id
+            )
+        else:
+            await self._db.execute(
+                "INSERT INTO budget_overrides (guild_id, user_id, limit_cu) VALUES ($1, $2, $3)"
+                " ON CONFLICT (guild_id, user_id) DO UPDATE SET limit_cu = excluded.limit_cu",
+                guild_id, user_id, limit_cu,
+            )  # fmt: skip
+
+    async def blocked_users(self, guild_id: int) -> set[int]:
+        """The members blocked from starting jobs in a server."""
+        rows = await self._db.fetch("SELECT user_id FROM budget_blocks WHERE guild_id = $1", guild_id)
+        return {row[0] for row in rows}
+
+    async def set_blocked(self, guild_id: int, user_id: int, blocked: bool) -> None:
+        """Block a member from starting jobs in a server, or lift the block."""
+        if blocked:
+            await self._db.execute(
+                "INSERT INTO budget_blocks (guild_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                guild_id,
+                user_id,
+            )
+        else:
+            await self._db.execute("DELETE FROM budget_blocks WHERE guild_id = $1 AND user_id = $2", guild_id, user_id)
+
+    async def add_confirmation(self, job: JobRecord) -> None:
+        """Keep a request that waits for its requester's Run (replacing one with the same id); drop expired ones."""
+        now = as_utc(self._clock())
+        await self._db.execute("DELETE FROM confirmations WHERE created_at < $1", now - CONFIRMATION_TTL)
+        await self._db.execute(
+            "INSERT INTO confirmations (job_id, user_id, record, created_at) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (job_id) DO UPDATE SET record = excluded.record, created_at = excluded.created_at",
+            job.id, job.user_id, job.model_dump_json(), now,
+        )  # fmt: skip
+
+    async def take_confirmation(self, job_id: str) -> JobRecord | None:
+        """Remove and return a waiting request; None if it was run or canceled already (one taker wins), or expired."""
+        row = await self._db.fetchrow(
+            "DELETE FROM confirmations WHERE job_id = $1 RETURNING record, created_at", job_id
+        )
+        if row is None or row["created_at"] < as_utc(self._clock()) - CONFIRMATION_TTL:
+            return None
+        return JobRecord.model_validate_json(row["record"])
+
     def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:
         """`col = $1, …` and its parameters for a validated update, with `updated_at` (and `finished_at`)."""
         values = _records.changes(fields, self._clock())
         assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(values, start=1))
         return assignments, [_to_column(name, value) for name, value in values.items()]
+
+
+async def _spent(conn: asyncpg.Connection, limit: BudgetLimit) -> float:
+    where, values = limit_filter(limit)
+    for n in range(1, len(values) + 1):
+        where = where.replace("?", f"${n}", 1)
+    values = [as_utc(v) if isinstance(v, datetime) else v for v in values]
+    return float(await conn.fetchval(f"SELECT COALESCE(SUM({CHARGE_SQL}), 0) FROM jobs WHERE {where}", *values))
 
 
 def server_name(dsn: str) -> str:

@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.errors import NotAllowedError, QueueFullError, ShuttingDownError, UserFacingError
 from bot.jobs import texts
 from bot.jobs._board import ProgressBoard
+from bot.jobs.budgets import Budgets
 from bot.jobs.ceiling import Ceiling
 from bot.jobs.config import EngineConfig
 from bot.jobs.models import JobRecord, JobState
@@ -45,8 +46,10 @@ class JobQueue:
         *,
         start: Callable[[str, JobRecord | None], None],
         spawn: Callable[[Awaitable[None]], None],
+        budgets: Budgets,
     ) -> None:
         self._store = store
+        self._budgets = budgets
         self._board = board
         self._config = config
         self._clock = clock
@@ -76,12 +79,16 @@ class JobQueue:
         if self.queued_count(user_id) >= self._config.max_queued_per_user:
             raise QueueFullError(texts.queue_full(self._config.max_queued_per_user))
 
-    async def admit(self, job: JobRecord) -> int:
-        """Check, store and queue a new job; returns its place in line (1 = next)."""
+    async def admit(self, job: JobRecord, *, confirmed: bool = False) -> int:
+        """Check, price, store and queue a new job; returns its place in line (1 = next).
+
+        Raises `budgets.ConfirmationNeeded` when its price needs the requester's Run first (`confirmed` skips it).
+        """
+        job = await self._budgets.price(job, confirmed=confirmed)  # the dry run, outside the lock
         async with self._admit_lock:
             self.check_capacity(job.user_id)
             job = job.model_copy(update={"state": JobState.QUEUED, "created_at": self._clock.now()})
-            await self._store.add(job)
+            await self._budgets.add(job)  # stored only within every budget, its estimate reserved
             self._queued[job.id] = job
             self.scheduler.add(job.id, job.user_id)
         position = self.scheduler.position(job.id) or 1

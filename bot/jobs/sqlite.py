@@ -25,6 +25,7 @@ from bot.clock import utcnow
 from bot.jobs import _records
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
 from bot.jobs.models import FinishedJob, JobRecord, JobState
+from bot.jobs.spend import CHARGE_SQL, CONFIRMATION_TTL, BudgetLimit, Charge, limit_filter
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,33 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         """
         -- /status reads the jobs that finished in the last hour and today.
         CREATE INDEX jobs_finished ON jobs (finished_at);
+        """,
+    ),
+    (
+        4,
+        """
+        -- Spending: each job's price quote (its reservation until Scenario charges), admins' budgets and blocks,
+        -- and the requests waiting for their requester's Run or Cancel.
+        ALTER TABLE jobs ADD COLUMN estimate_cu REAL;
+        CREATE INDEX jobs_created ON jobs (created_at);
+        CREATE INDEX jobs_guild_created ON jobs (guild_id, created_at);
+        CREATE TABLE budget_overrides (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,                  -- 0: the server's own monthly budget
+            limit_cu REAL NOT NULL,
+            PRIMARY KEY (guild_id, user_id)
+        );
+        CREATE TABLE budget_blocks (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            PRIMARY KEY (guild_id, user_id)
+        );
+        CREATE TABLE confirmations (
+            job_id TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL,
+            record TEXT NOT NULL,                      -- the JobRecord as JSON
+            created_at TEXT NOT NULL
+        );
         """,
     ),
 )
@@ -333,6 +361,130 @@ class SQLiteJobStore:
             for row in rows
         ]
 
+    # --- spending ---------------------------------------------------------------------------------------------
+
+    async def add_within_budgets(self, job: JobRecord, limits: Sequence[BudgetLimit]) -> BudgetLimit | None:
+        """Insert the job only if its `estimate_cu` fits every limit; else return the first it would exceed.
+
+        One `INSERT … SELECT … WHERE <every sum fits>`: SQLite runs a statement under its single writer, so two
+        admissions (from any process) can never both fit into the same remainder.
+        """
+        estimate = job.estimate_cu or 0.0
+        conditions, params = [], []
+        for limit in limits:
+            where, values = limit_filter(limit)
+            conditions.append(f"(SELECT COALESCE(SUM({CHARGE_SQL}), 0) FROM jobs WHERE {where}) + ? <= ?")
+            params += [*map(_to_param, values), estimate, limit.limit_cu]
+        values = [_to_column(name, getattr(job, name)) for name in FIELDS]
+        placeholders = ", ".join("?" * len(FIELDS))
+        guard = " AND ".join(conditions) or "1"
+        try:
+            rows = await self._conn.execute_fetchall(
+                f"INSERT INTO jobs ({COLUMNS}) SELECT {placeholders} WHERE {guard} RETURNING id", [*values, *params]
+            )
+        except sqlite3.IntegrityError as exc:
+            raise ValueError(f"A job with id {job.id} already exists") from exc
+        if rows:
+            return None
+        for limit in limits:
+            if await self.spent(limit) + estimate > limit.limit_cu:
+                return limit
+        return limits[0]
+
+    async def spent(self, limit: BudgetLimit) -> float:
+        """The CU charged (or reserved) so far in a budget's window."""
+        where, values = limit_filter(limit)
+        rows = await self._conn.execute_fetchall(
+            f"SELECT COALESCE(SUM({CHARGE_SQL}), 0) FROM jobs WHERE {where}", [_to_param(v) for v in values]
+        )
+        return float(rows[0][0])
+
+    async def charges(
+        self, since: datetime, *, user_id: int | None = None, guild_id: int | None = None
+    ) -> Sequence[Charge]:
+        """Jobs created at or after `since` (a person's, or a server's where the bot is a member), oldest first."""
+        where, params = "created_at >= ?", [_format_datetime(since)]
+        if user_id is not None:
+            where, params = where + " AND user_id = ?", [*params, user_id]
+        if guild_id is not None:
+            where, params = where + " AND guild_id = ? AND bot_in_guild = 1", [*params, guild_id]
+        rows = await self._conn.execute_fetchall(
+            "SELECT id, user_id, user_name, guild_id, state, created_at, estimate_cu, cost,"
+            f" {CHARGE_SQL} AS charge FROM jobs WHERE {where} ORDER BY created_at, rowid",
+            params,
+        )
+        return [
+            Charge(
+                row["id"],
+                row["user_id"],
+                row["user_name"],
+                row["guild_id"],
+                row["state"],
+                _records.as_utc(datetime.fromisoformat(row["created_at"])),
+                row["estimate_cu"],
+                row["cost"],
+                float(row["charge"]),
+            )
+            for row in rows
+        ]
+
+    async def budget_overrides(self, guild_id: int) -> dict[int, float]:
+        """A server's budgets set by its admins: {user id: daily CU}, with key 0 for the server's monthly CU."""
+        rows = await self._conn.execute_fetchall(
+            "SELECT user_id, limit_cu FROM budget_overrides WHERE guild_id = ?", (guild_id,)
+        )
+        return {row["user_id"]: row["limit_cu"] for row in rows}
+
+    async def set_budget_override(self, guild_id: int, user_id: int, limit_cu: float | None) -> None:
+        """Set (or with None, remove) a budget override; `user_id` 0 is the server's own monthly budget."""
+        if limit_cu is None:
+            await self._conn.execute(
+                "DELETE FROM budget_overrides WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            )
+        else:
+            await self._conn.execute(
+                "INSERT INTO budget_overrides (guild_id, user_id, limit_cu) VALUES (?, ?, ?)"
+                " ON CONFLICT (guild_id, user_id) DO UPDATE SET limit_cu = excluded.limit_cu",
+                (guild_id, user_id, limit_cu),
+            )
+
+    async def blocked_users(self, guild_id: int) -> set[int]:
+        """The members blocked from starting jobs in a server."""
+        rows = await self._conn.execute_fetchall("SELECT user_id FROM budget_blocks WHERE guild_id = ?", (guild_id,))
+        return {row[0] for row in rows}
+
+    async def set_blocked(self, guild_id: int, user_id: int, blocked: bool) -> None:
+        """Block a member from starting jobs in a server, or lift the block."""
+        if blocked:
+            await self._conn.execute(
+                "INSERT INTO budget_blocks (guild_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (guild_id, user_id),
+            )
+        else:
+            await self._conn.execute(
+                "DELETE FROM budget_blocks WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+            )
+
+    async def add_confirmation(self, job: JobRecord) -> None:
+        """Keep a request that waits for its requester's Run (replacing one with the same id); drop expired ones."""
+        now = self._clock()
+        await self._conn.execute(
+            "DELETE FROM confirmations WHERE created_at < ?", (_format_datetime(now - CONFIRMATION_TTL),)
+        )
+        await self._conn.execute(
+            "INSERT OR REPLACE INTO confirmations (job_id, user_id, record, created_at) VALUES (?, ?, ?, ?)",
+            (job.id, job.user_id, job.model_dump_json(), _format_datetime(now)),
+        )
+
+    async def take_confirmation(self, job_id: str) -> JobRecord | None:
+        """Remove and return a waiting request; None if it was run or canceled already (one taker wins), or expired."""
+        rows = await self._conn.execute_fetchall(
+            "DELETE FROM confirmations WHERE job_id = ? RETURNING record, created_at", (job_id,)
+        )
+        if not rows or datetime.fromisoformat(rows[0][1]) < self._clock() - CONFIRMATION_TTL:
+            return None
+        return JobRecord.model_validate_json(rows[0][0])
+
     def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:
         """`col = ?, …` and its parameters for a validated update, with `updated_at` (and `finished_at`)."""
         values = _records.changes(fields, self._clock())
@@ -354,6 +506,14 @@ def _to_column(name: str, value: Any) -> Any:
         return int(value)
     if isinstance(value, str):
         return str(value)  # a StrEnum (state, command) is stored as its plain value
+    return value
+
+
+def _to_param(value: object) -> object:
+    if isinstance(value, datetime):
+        return _format_datetime(value)
+    if isinstance(value, bool):
+        return int(value)
     return value
 
 

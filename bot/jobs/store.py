@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from bot.jobs.models import FinishedJob, JobRecord, JobState
+from bot.jobs.spend import BudgetLimit, Charge
 
 
 class JobStore(Protocol):
@@ -52,6 +53,34 @@ class JobStore(Protocol):
 
     async def finished_since(self, since: Any) -> Sequence[FinishedJob]:
         """Jobs that came to rest (`finished_at`) at or after `since`, in the order they did."""
+
+    # Spending (see `bot.jobs.spend`).
+    async def add_within_budgets(self, job: JobRecord, limits: Sequence[BudgetLimit]) -> BudgetLimit | None:
+        """Atomically: insert the job if its `estimate_cu` fits every limit, else return the first it exceeds."""
+
+    async def spent(self, limit: BudgetLimit) -> float:
+        """The CU charged (or reserved) so far in a budget's window."""
+
+    async def charges(self, since: Any, *, user_id: int | None = None, guild_id: int | None = None) -> Sequence[Charge]:
+        """Jobs created at or after `since` (a person's, or a server's where the bot is a member), oldest first."""
+
+    async def budget_overrides(self, guild_id: int) -> dict[int, float]:
+        """A server's budgets set by its admins: {user id: daily CU}, key 0 for the server's monthly CU."""
+
+    async def set_budget_override(self, guild_id: int, user_id: int, limit_cu: float | None) -> None:
+        """Set (or with None, remove) a budget override; `user_id` 0 is the server's own monthly budget."""
+
+    async def blocked_users(self, guild_id: int) -> set[int]:
+        """The members blocked from starting jobs in a server."""
+
+    async def set_blocked(self, guild_id: int, user_id: int, blocked: bool) -> None:
+        """Block a member from starting jobs in a server, or lift the block."""
+
+    async def add_confirmation(self, job: JobRecord) -> None:
+        """Keep a request that waits for its requester's Run."""
+
+    async def take_confirmation(self, job_id: str) -> JobRecord | None:
+        """Remove and return a waiting request; None if it was run or canceled already."""
 
 
 def open_store(database_url: str) -> JobStore:

@@ -131,3 +131,42 @@ def still_working(job_id: str, state: str) -> str:
 
 def no_images(job_id: str, state: str, reason: str | None) -> str:
     return f"Job `{job_id}` has no images ({state}: {reason or 'no result'})."
+
+
+# -- spending ----------------------------------------------------------------------------------------------
+BUDGET_NAMES = {
+    "user": "your daily budget",
+    "server": "this server's monthly budget",
+    "total": "the bot's monthly budget",
+}
+BLOCKED = "A moderator of this server has blocked you from generating images here. Nothing was spent."
+
+
+def cu(amount: float) -> str:
+    """`12 CU`, `2.5 CU`."""
+    return f"{amount:g} CU"
+
+
+def estimate_note(estimate: float | None) -> str:
+    """The price shown while a job waits and runs (`≈ 12 CU`), or nothing when it could not be quoted."""
+    return "" if estimate is None else f" · ≈ {cu(estimate)}"
+
+
+def over_budget(scope: str, estimate: float, remaining: float, resets: str) -> str:
+    return (
+        f"This request costs about {cu(estimate)}, but {BUDGET_NAMES[scope]} has only {cu(max(remaining, 0))} left. "
+        f"It resets {resets}. Nothing was spent."
+    )
+
+
+def cannot_price(detail: object) -> str:
+    return f"Scenario could not price this request ({detail}), so it was not started. Nothing was spent; try again."
+
+
+def confirm_price(estimate: float) -> str:
+    return f"💰 This will cost about {cu(estimate)}. Run it, or cancel (nothing is spent until you choose Run)?"
+
+
+CONFIRM_CANCELED = "Canceled — nothing was spent."
+CONFIRM_GONE = "This request was already run or canceled."
+CONFIRM_STARTED = "▶️ Started — the progress and the result are posted in the channel."

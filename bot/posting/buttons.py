@@ -59,3 +59,25 @@ def result_view(job: JobRecord, images: Sequence[OutputImage]) -> discord.ui.Vie
         view.add_item(item)
     view.stop()
     return view
+
+
+CONFIRM_TEMPLATE = r"^cost:(?P<action>run|cancel):" + JOB + r"$"
+"""`cost:<run|cancel>:<job id>`: the buttons under "This will cost about N CU" (answered by `cogs/confirm.py`)."""
+
+
+def confirm_button(action: str, job_id: str) -> discord.ui.Button:
+    """Run or Cancel for a request waiting for its requester's confirmation."""
+    if action == "run":
+        return discord.ui.Button(
+            label="Run", emoji="▶️", style=discord.ButtonStyle.success, custom_id=f"cost:run:{job_id}"
+        )
+    return discord.ui.Button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id=f"cost:cancel:{job_id}")
+
+
+def confirm_view(job_id: str) -> discord.ui.View:
+    """Run and Cancel as a view to send; stopped, so clicks reach the `DynamicItem`s, even after a restart."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(confirm_button("run", job_id))
+    view.add_item(confirm_button("cancel", job_id))
+    view.stop()
+    return view

@@ -146,6 +146,24 @@ class ScenarioClient:
         log.info("Started %s job %s (cost %s CU)", model_id, result.job.job_id, result.creative_units_cost)
         return result
 
+    async def estimate(self, model_id: str, body: Mapping[str, Any]) -> float:
+        """What a generation would cost in CU, without running it: `POST /generate/custom/{model}?dryRun=true`.
+
+        Scenario answers 269 with `creativeUnitsCost`, creates no job and charges nothing, so this is sent
+        (and retried) like any harmless request. `ipDetection` is never sent: it is charged even on a dry run.
+        """
+        path = f"/generate/custom/{quote(model_id, safe='')}"
+        quote_body = {key: value for key, value in body.items() if key != "ipDetection"}
+        response = await self._request("POST", path, params={"dryRun": "true"}, body=quote_body)
+        cost = response.data.get("creativeUnitsCost") if isinstance(response.data, dict) else None
+        if not isinstance(cost, int | float) or isinstance(cost, bool):
+            raise APIResponseValidationError(
+                f"Scenario's answer to the dry run of POST {path} has no creativeUnitsCost",
+                status=response.status,
+                request_id=response.request_id,
+            )
+        return float(cost)
+
     async def find_submitted_job(
         self,
         model_id: str,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from fakes.scenario._faults import Fault
-from fakes.scenario._routes import CALL_KEY, FAKE_KEY, ApiError, add_routes
+from fakes.scenario._routes import CALL_KEY, FAKE_KEY, ApiError, add_routes, is_dry_run
 from fakes.scenario._serialize import error_body
 from fakes.scenario._state import GenerateCall
 
@@ -41,15 +41,18 @@ def build_app(fake: FakeScenario) -> web.Application:
 @web.middleware
 async def _middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     fake = request.app[FAKE_KEY]
-    fake.request_log.append((request.method, request.path))
+    dry_run = is_dry_run(request)
+    if not dry_run:  # a free quote is listed in `fake.dry_runs`, never among the requests that cost or poll
+        fake.request_log.append((request.method, request.path))
     log.debug("%s %s", request.method, request.path)
-    fault = fake.faults.take(request.method, request.path)
+    fault = fake.faults.take(request.method, request.path, dry_run=dry_run)
     if fault is not None:
         log.debug("Fault %s fires on %s %s", fault.kind, request.method, request.path)
 
     if fault is not None and fault.kind in ("reset_before", "status"):
         response = None if fault.kind == "reset_before" else _fault_response(fault)
-        await _record_unhandled_generate(request, response)
+        if not dry_run:
+            await _record_unhandled_generate(request, response)
         return _finish(request, response)
 
     if fault is not None and fault.kind == "delay":

@@ -48,6 +48,7 @@ class FakeScenario:
         rng_seed: int | None = None,
         owner_id: str = "proj_sandbox",
         author_id: str = "user_sandbox",
+        price_per_image: int | None = None,
     ) -> None:
         self.api_key = api_key
         self.api_secret = api_secret
@@ -58,9 +59,13 @@ class FakeScenario:
         self.sleep = sleep
         self.owner_id = owner_id
         self.author_id = author_id
+        self.price_per_image = price_per_image
+        """CU per output image for every model and option (None: the per-model prices in `_inputs`)."""
         self.timebase = Timebase(clock)
 
         self.generate_calls: list[GenerateCall] = []
+        self.dry_runs: list[GenerateCall] = []
+        """Every `?dryRun=true` quote asked for (free: neither a job nor a `generate_calls` entry)."""
         self.request_log: list[tuple[str, str]] = []
         self.jobs: dict[str, FakeJob] = {}
         self.assets: dict[str, FakeAsset] = {}
@@ -73,7 +78,7 @@ class FakeScenario:
         self._hide_next = 0
 
         self.faults = FaultQueue()
-        self._outcomes: deque[tuple[str, str] | None] = deque()  # None = cancel, else (error, hint)
+        self._outcomes: deque[tuple[str, str, bool] | None] = deque()  # None = cancel, else (error, hint, refund)
         self._url_key = secrets.token_bytes(16)
         self.rng = random.Random(rng_seed)
 
@@ -115,9 +120,12 @@ class FakeScenario:
         """Queue a fault; faults are matched in injection order, each firing `fault.times` times."""
         self.faults.add(fault)
 
-    def fail_next_job(self, error: str = "Provider refused the prompt", hint: str = "Rephrase the prompt") -> None:
-        """The next created job ends in `failure` with metadata.error and metadata.hint."""
-        self._outcomes.append((error, hint))
+    def fail_next_job(
+        self, error: str = "Provider refused the prompt", hint: str = "Rephrase the prompt", *, refund: bool = True
+    ) -> None:
+        """The next created job ends in `failure` with metadata.error and metadata.hint; its charge is refunded
+        unless `refund=False` (then its billing says `disableRefund: true`)."""
+        self._outcomes.append((error, hint, refund))
 
     def cancel_next_job(self) -> None:
         """The next created job ends in `canceled`."""
@@ -141,6 +149,17 @@ class FakeScenario:
         """A realistic-looking id such as `job_ocZCnG1Df35XRL1QyCZSRxAG8`."""
         return prefix + "".join(self.rng.choices(_ID_ALPHABET, k=25))
 
+    def price(self, plan: Plan) -> int:
+        """What a request costs: the same for its dry run and its real run."""
+        if self.price_per_image is None:
+            return plan.cost
+        return self.price_per_image * len(plan.outputs)
+
+    def charged(self) -> int:
+        """The CU the plan has paid so far: every job's cost, less the refunded failures."""
+        now = self.now()
+        return sum(job.cost for job in self.jobs.values() if not job.refunded(now))
+
     def active_jobs(self, now: float) -> int:
         """Jobs not yet terminal at `now`."""
         return sum(1 for job in self.jobs.values() if job.is_active(now))
@@ -150,16 +169,20 @@ class FakeScenario:
         now = self.now()
         fail: tuple[str, str] | None = None
         canceled = False
+        refund = True
         if self._outcomes:
-            fail = self._outcomes.popleft()
-            canceled = fail is None
+            outcome = self._outcomes.popleft()
+            canceled = outcome is None
+            if outcome is not None:
+                fail, refund = (outcome[0], outcome[1]), outcome[2]
         job = FakeJob(
             job_id=self.new_id("job_"),
             model_id=model_id,
             input=body,
             created_at=now,
             duration=max(self.job_duration() if callable(self.job_duration) else self.job_duration, 0.0),
-            cost=plan.cost,
+            cost=self.price(plan),
+            disable_refund=not refund,
             owner_id=self.owner_id,
             author_id=self.author_id,
             fail=fail,

@@ -41,6 +41,8 @@ class Fault:
       if the client has gone away meanwhile;
     - "malformed": handle the request fully, then answer 200 with a body that is not valid JSON.
 
+    A fault never fires on a free `?dryRun=true` quote unless `dry_run=True`, which makes it fire only on those.
+
     The fault fires `times` times, then is spent. Note that aiohttp's client resends an idempotent
     request (GET) once when the server disconnects, so a reset of a GET needs `times=2` to reach
     the caller; POSTs are not resent.
@@ -54,6 +56,7 @@ class Fault:
     headers: dict[str, str] | None = None
     delay: float = 0.0
     times: int = 1
+    dry_run: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -62,10 +65,10 @@ class Fault:
             raise ValueError("times must be at least 1")
         re.compile(self.path)
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, *, dry_run: bool = False) -> bool:
         """True when this fault applies to a request."""
         method_ok = self.method == "*" or self.method.upper() == method.upper()
-        return method_ok and re.search(self.path, path) is not None
+        return method_ok and self.dry_run == dry_run and re.search(self.path, path) is not None
 
     def status_body(self) -> dict[str, Any] | list[Any] | str | bytes:
         """The body a `status` fault answers with."""
@@ -84,11 +87,11 @@ class FaultQueue:
         """Queue a fault behind the ones already injected."""
         self._faults.append([fault, fault.times])
 
-    def take(self, method: str, path: str) -> Fault | None:
+    def take(self, method: str, path: str, *, dry_run: bool = False) -> Fault | None:
         """The first matching fault with firings left (consuming one), or None."""
         for entry in self._faults:
             fault, remaining = entry
-            if remaining > 0 and fault.matches(method, path):
+            if remaining > 0 and fault.matches(method, path, dry_run=dry_run):
                 entry[1] = remaining - 1
                 return fault
         return None

@@ -50,6 +50,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/cdn/{asset_id}", cdn)
 
 
+def is_dry_run(request: web.Request) -> bool:
+    """`POST /generate/…?dryRun=true` (or `api`): a free quote."""
+    return request.query.get("dryRun", "false").lower() in ("true", "api")
+
+
 def _fake(request: web.Request) -> FakeScenario:
     return request.app[FAKE_KEY]
 
@@ -68,8 +73,9 @@ async def generate(request: web.Request) -> web.Response:
     """POST /generate/custom/{modelId}: validate, then queue a job (or quote it with ?dryRun=true)."""
     fake = _fake(request)
     model_id = request.match_info["model_id"]
+    dry_run = is_dry_run(request)
     call = GenerateCall(model_id, None)
-    fake.generate_calls.append(call)
+    (fake.dry_runs if dry_run else fake.generate_calls).append(call)
     request[CALL_KEY] = call
     try:
         body = await request.json()
@@ -85,8 +91,8 @@ async def generate(request: web.Request) -> web.Response:
     except _inputs.InputError as exc:
         raise ApiError(400, error_body(str(exc))) from exc
 
-    if request.query.get("dryRun", "false").lower() in ("true", "api"):
-        cost = cost_body(plan.cost)
+    if dry_run:  # the same price the real run charges; no job, no charge
+        cost = cost_body(fake.price(plan))
         quote = {"creativeUnitsCost": cost["creativeUnitsCost"], "costDetails": cost["costDetails"]}
         return web.json_response(quote, status=DRY_RUN_STATUS)
 
@@ -97,7 +103,7 @@ async def generate(request: web.Request) -> web.Response:
             raise ApiError(429, plan_limit_body(fake.parallel_limit, active))
     job = fake.create_job(model_id, body, plan)
     call.job_id = job.job_id
-    return web.json_response({"job": job_json(job, job.view(now), fake.timebase), **cost_body(plan.cost)})
+    return web.json_response({"job": job_json(job, job.view(now), fake.timebase), **cost_body(job.cost)})
 
 
 async def job_get(request: web.Request) -> web.Response:

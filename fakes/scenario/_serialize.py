@@ -52,7 +52,7 @@ def job_json(job: FakeJob, view: JobView, timebase: Timebase) -> dict[str, Any]:
         "metadata": metadata,
         "ownerId": job.owner_id,
         "authorId": job.author_id,
-        "billing": {"cuCost": job.cost, "cuDiscount": 0},
+        "billing": {"cuCost": job.cost, "cuDiscount": 0, **({"disableRefund": True} if job.disable_refund else {})},
         "createdAt": timebase.iso(job.created_at),
         "updatedAt": timebase.iso(view.updated_at),
     }

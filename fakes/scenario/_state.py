@@ -102,6 +102,7 @@ class FakeJob:
     canceled: bool = False
     listed: bool = True
     """False: `GET /jobs` leaves this job out (a misbehaving list, for tests); `GET /jobs/{id}` still has it."""
+    disable_refund: bool = False
     asset_ids: list[str] = field(default_factory=list)
 
     @property
@@ -120,6 +121,10 @@ class FakeJob:
         if self.fail:
             return "failure"
         return "canceled" if self.canceled else "success"
+
+    def refunded(self, now: float) -> bool:
+        """Whether its charge was given back: it failed (or was canceled) and refunds were not disabled."""
+        return self.final_status != "success" and now >= self.end_at and not self.disable_refund
 
     def is_active(self, now: float) -> bool:
         """True while the job is not terminal (it counts against the parallel limit)."""

@@ -66,6 +66,9 @@ async def test_commands_install_anywhere_and_work_in_dms(world: World) -> None:
     names = {c["name"] for c in world.discord.global_commands}
     assert {"imagine", "character", "jobs", "history", "show", "status"} <= names
     for registered in world.discord.global_commands:
+        if registered["name"] == "budget":  # a server's own limits: set in that server, by its managers
+            assert (registered["integration_types"], registered["contexts"]) == ([0], [0])
+            continue
         assert sorted(registered["integration_types"]) == [0, 1], registered["name"]
         assert sorted(registered["contexts"]) == [0, 1, 2], registered["name"]
     # The fake validated the PUT against Discord's OpenAPI spec; a violation would be listed here.
@@ -76,5 +79,8 @@ async def test_status_is_for_server_managers_and_everything_else_for_everyone(wo
     manage_guild = discord.Permissions(manage_guild=True).value
     assert int(command(world, "status")["default_member_permissions"]) == manage_guild == 1 << 5
     assert command(world, "status")["description"]
-    others = [c for c in world.discord.global_commands if c["name"] != "status"]
+    assert int(command(world, "budget")["default_member_permissions"]) == manage_guild
+    subcommands = {option["name"] for option in command(world, "budget")["options"]}
+    assert subcommands == {"user", "server", "block", "unblock", "show"}
+    others = [c for c in world.discord.global_commands if c["name"] not in ("status", "budget")]
     assert others and all(c.get("default_member_permissions") is None for c in others)

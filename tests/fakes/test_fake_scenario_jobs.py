@@ -251,3 +251,29 @@ async def test_jobs_list_filters_and_paginates(api, clock):
 async def test_jobs_list_rejects_bad_queries(api, params):
     reply = await api.get("/jobs", params=params)
     assert reply.status == 400 and reply.json["reason"]
+
+
+@pytest.mark.parametrize("price", [None, 10])
+@pytest.mark.parametrize("body", [{"prompt": "a"}, {"prompt": "b", "numOutputs": 3, "renderingSpeed": "QUALITY"}])
+async def test_a_dry_run_quotes_exactly_what_the_run_charges_and_runs_nothing(api, fake, price, body):
+    fake.price_per_image = price
+    quote = await api.post(f"/generate/custom/{V4}", json=body, params={"dryRun": "true"})
+    assert quote.status == 269 and fake.jobs == {} and fake.generate_calls == [] and fake.charged() == 0
+    assert len(fake.dry_runs) == 1 and fake.request_log == []  # free: not among the requests that cost
+    run = await api.post(f"/generate/custom/{V4}", json=body)
+    assert run.json["creativeUnitsCost"] == run.json["job"]["billing"]["cuCost"] == quote.json["creativeUnitsCost"]
+    assert fake.charged() == quote.json["creativeUnitsCost"]
+    if price is not None:
+        assert quote.json["creativeUnitsCost"] == price * body.get("numOutputs", 1)
+
+
+async def test_a_failed_job_is_refunded_unless_refunds_are_disabled(api, fake, clock):
+    fake.price_per_image = 10
+    fake.fail_next_job()
+    fake.fail_next_job(refund=False)
+    refunded = (await api.generate())["jobId"]
+    kept = (await api.generate())["jobId"]
+    clock.advance(10)
+    assert "disableRefund" not in (await api.get(f"/jobs/{refunded}")).json["job"]["billing"]
+    assert (await api.get(f"/jobs/{kept}")).json["job"]["billing"]["disableRefund"] is True
+    assert fake.charged() == 10

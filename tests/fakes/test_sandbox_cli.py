@@ -60,3 +60,15 @@ async def test_sandbox_checks_given_credentials_and_exits_on_sigterm():
             assert r.status == 200
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), timeout=10) == 0
+
+
+async def test_sandbox_price_per_image_prices_dry_runs_and_runs_alike():
+    async with sandbox("--price-per-image", "10") as (proc, base_url, _), aiohttp.ClientSession() as session:
+        headers = {"Authorization": aiohttp.encode_basic_auth("k", "s")}
+        url, body = f"{base_url}/generate/custom/model_ideogram-v4", {"prompt": "two kites", "numOutputs": 2}
+        async with session.post(url, json=body, headers=headers, params={"dryRun": "true"}) as r:
+            assert r.status == 269 and (await r.json())["creativeUnitsCost"] == 20
+        async with session.post(url, json=body, headers=headers) as r:
+            assert r.status == 200 and (await r.json())["creativeUnitsCost"] == 20
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), timeout=10) == 0

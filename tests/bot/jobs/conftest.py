@@ -172,6 +172,7 @@ def full_record() -> JobRecord:
         output_asset_ids=["asset_1", "asset_2"],
         seeds=[123, None],
         cost=12.5,
+        estimate_cu=14.0,
         delivered_message_ids=[777, 2**63 - 2],
         delivered_via="interaction",
         delivery_note="scaled down",
