@@ -26,6 +26,8 @@ from bot.tree import BotTree
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+UNUSED_MESSAGE_EVENTS = ("MESSAGE_UPDATE", "MESSAGE_DELETE", "MESSAGE_DELETE_BULK")
+"""Brought by the guild messages intent, used by nothing: every progress edit would be parsed once more."""
 EXTENSIONS = (
     "cogs.imagine",
     "cogs.character",
@@ -34,7 +36,14 @@ EXTENSIONS = (
     "cogs.status",
     "cogs.confirm",
     "cogs.spending",
+    "cogs.sessions",
 )
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """Servers (slash commands, threads) and their messages (ideas in a session's thread); the privileged
+    Message Content intent only when `MESSAGE_CONTENT_INTENT` says the portal has it switched on."""
+    return discord.Intents(guilds=True, guild_messages=True, message_content=settings.message_content_intent)
 
 
 class ScenarioBot(commands.AutoShardedBot):
@@ -60,7 +69,7 @@ class ScenarioBot(commands.AutoShardedBot):
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
-            intents=discord.Intents(guilds=True),
+            intents=intents_for(settings),
             tree_cls=BotTree,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
@@ -68,6 +77,10 @@ class ScenarioBot(commands.AutoShardedBot):
             shard_count=settings.shard_count,
             shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
         )
+        for event in UNUSED_MESSAGE_EVENTS:
+            # Sessions need MESSAGE_CREATE (an idea posted in a thread); skipping the rest saves building a Message
+            # for each of the bot's own progress edits, which Discord echoes as MESSAGE_UPDATE.
+            self._connection.parsers[event] = _ignore_event
         self.settings = settings
         self.session = session
         self.scenario = scenario
@@ -127,6 +140,9 @@ class ScenarioBot(commands.AutoShardedBot):
         wanted = self.own_shard_ids
         return bool(wanted) and all(i in shards and not shards[i].is_closed() for i in wanted)
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No text commands: a message (a session's idea) is for the cogs' listeners, never a command prefix."""
+
     async def on_ready(self) -> None:
         logcontext.set_shard_count(self.shard_count)
         log.info(
@@ -148,3 +164,7 @@ class ScenarioBot(commands.AutoShardedBot):
             if task is not None:
                 task.cancel()
         await super().close()
+
+
+def _ignore_event(_data: object) -> None:
+    """A gateway event the bot does not use."""

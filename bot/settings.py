@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     status_tick_seconds: float = Field(default=0.3, ge=0.1, le=5.0, allow_inf_nan=False)
     # Optional: receive Scenario's project webhooks here, as a hint to look at a job at once.
     scenario_webhook_port: int | None = Field(default=None, ge=0, le=65535)
+    # Discord's privileged Message Content intent, switched on in the developer portal too: every plain message
+    # in a session's thread is an idea. Off: only messages that mention the bot are.
+    message_content_intent: bool = False
     # The /metrics, /healthz and /readyz endpoint: off unless a port is given (0: any free port, for tests).
     metrics_port: int | None = Field(default=None, ge=0, le=65535)
     metrics_host: str = Field(default="127.0.0.1", min_length=1)

@@ -130,19 +130,25 @@ class Character(commands.Cog):
         )
 
     async def _upload(self, file: discord.Attachment) -> str:
-        """Fetch from Discord's CDN (capped), verify it is a still image, fit Scenario's limit, upload."""
-        data = await fetch_attachment(
-            self.bot.session,
-            file.url,
-            filename=file.filename,
-            max_bytes=self.bot.settings.max_attachment_bytes,
-            allowed_hosts=self.bot.attachment_hosts,
-        )
-        prepared = await asyncio.to_thread(prepare_reference, data, filename=file.filename, max_bytes=MAX_UPLOAD_BYTES)
-        stem = file.filename.rsplit(".", 1)[0] or "reference"
-        return await self.bot.scenario.upload_image(
-            prepared.data, name=f"{stem}.{prepared.extension}", mime_type=prepared.mime_type
-        )
+        return await upload_reference(self.bot, url=file.url, filename=file.filename)
+
+
+async def upload_reference(bot: ScenarioBot, *, url: str, filename: str) -> str:
+    """Fetch from Discord's CDN (capped), verify it is a still image, fit Scenario's limit, upload; the asset id.
+
+    Shared by /character and a session's ideas with a reference image."""
+    data = await fetch_attachment(
+        bot.session,
+        url,
+        filename=filename,
+        max_bytes=bot.settings.max_attachment_bytes,
+        allowed_hosts=bot.attachment_hosts,
+    )
+    prepared = await asyncio.to_thread(prepare_reference, data, filename=filename, max_bytes=MAX_UPLOAD_BYTES)
+    stem = filename.rsplit(".", 1)[0] or "reference"
+    return await bot.scenario.upload_image(
+        prepared.data, name=f"{stem}.{prepared.extension}", mime_type=prepared.mime_type
+    )
 
 
 async def setup(bot: ScenarioBot) -> None:

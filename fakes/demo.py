@@ -2,7 +2,8 @@
 
 Starts the fake Discord, the Scenario sandbox and the real bot (connected over 127.0.0.1 exactly as it
 connects to Discord), sends an `/imagine` and a `/character` as a user would, prints what that user sees —
-progress, then the final message — and saves the posted images to a folder.
+progress, then the final message — then runs a brainstorm session (`/session`: three ideas, votes, the contact
+sheet, the end), and saves the posted images and the contact sheet to a folder.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from fakes.demo_session import run_session
 from fakes.discord import FakeDiscord, FakeFile, FakeInteraction, FakeMessage
 from fakes.scenario import FakeScenario
 
@@ -130,6 +132,7 @@ async def run_demo(out: Path, job_seconds: float) -> int:
                     "character", CHARACTER, attachments={"reference": reference}
                 )
                 await _follow(interaction, out)
+                await run_session(fake_discord, out, _reference_image())
             finally:
                 await bot.close()
                 runner.cancel()

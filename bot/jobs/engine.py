@@ -25,7 +25,7 @@ from bot.jobs._run import JobRunner
 from bot.jobs._submission import JobContext, NoSlot
 from bot.jobs.budgets import Budgets
 from bot.jobs.config import EngineConfig
-from bot.jobs.delivery import Delivered, Delivery, DeliveryError, Reply
+from bot.jobs.delivery import Delivered, Delivery, DeliveryError, OutputImage, Reply
 from bot.jobs.models import JobRecord, JobState
 from bot.jobs.queue import JobQueue
 from bot.jobs.status import EngineStatus, read_status
@@ -162,6 +162,12 @@ class JobEngine:
                 return await self.runner.repost(job, reply)
         except DeliveryError as exc:
             raise UserFacingError(f"Discord did not take the result: {exc}") from exc
+
+    async def images(self, job: JobRecord, *, first: int | None = None) -> list[OutputImage]:
+        """A finished job's images (only the `first` few when given), fetched from Scenario again."""
+        if first is not None:
+            job = job.model_copy(update={"output_asset_ids": job.output_asset_ids[:first]})
+        return await self.runner.download(job)
 
     # -- what operators see ----------------------------------------------------------------------------
     async def status(self) -> EngineStatus:

@@ -94,6 +94,10 @@ class JobRecord(BaseModel):
     """False for a user install used in a server that has not added the bot: only the interaction can reply."""
     parent_job_id: str | None = None
     parent_message_url: str | None = None
+    session_id: int | None = None
+    """The brainstorm session (its thread's id) this job is an idea of; set at admission."""
+    session_number: int | None = None
+    """The idea's number in its session (#1, #2, …), given atomically by the store at admission."""
 
     # Scenario side.
     submit_started_at: datetime | None = None

@@ -21,6 +21,8 @@ import asyncpg
 
 from bot.clock import utcnow
 from bot.jobs import _records
+from bot.jobs._postgres_sessions import MIGRATION as SESSIONS_MIGRATION
+from bot.jobs._postgres_sessions import PostgresSessions
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS, as_utc
 from bot.jobs.models import FinishedJob, JobRecord, JobState
 from bot.jobs.spend import CHARGE_SQL, CONFIRMATION_TTL, BudgetLimit, Charge, limit_filter
@@ -106,6 +108,7 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         );
         """,
     ),
+    (5, SESSIONS_MIGRATION),
 )
 """Schema changes, in order. Never edit a released entry: append a new version instead."""
 
@@ -131,7 +134,7 @@ class PostgresUnavailable(ConnectionError):
         self.strerror = str(self)  # what `python -m bot` prints for an OSError it cannot open the store with
 
 
-class PostgresJobStore:
+class PostgresJobStore(PostgresSessions):
     """The `JobStore` on a PostgreSQL database; every method is one atomic statement on a pooled connection.
 
     `migrations` defaults to the module's `MIGRATIONS`; `clock` gives `updated_at`/`finished_at`.

@@ -22,6 +22,7 @@ from bot.jobs.config import EngineConfig
 from bot.jobs.models import JobRecord, JobState
 from bot.jobs.scheduler import FairScheduler
 from bot.jobs.store import JobStore
+from bot.sessions.admission import join_session
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,7 @@ class JobQueue:
         job = await self._budgets.price(job, confirmed=confirmed)  # the dry run, outside the lock
         async with self._admit_lock:
             self.check_capacity(job.user_id)
+            job = await join_session(self._store, job)
             job = job.model_copy(update={"state": JobState.QUEUED, "created_at": self._clock.now()})
             await self._budgets.add(job)  # stored only within every budget, its estimate reserved
             self._queued[job.id] = job

@@ -24,6 +24,8 @@ import aiosqlite
 from bot.clock import utcnow
 from bot.jobs import _records
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
+from bot.jobs._sqlite_sessions import MIGRATION as SESSIONS_MIGRATION
+from bot.jobs._sqlite_sessions import SQLiteSessions
 from bot.jobs.models import FinishedJob, JobRecord, JobState
 from bot.jobs.spend import CHARGE_SQL, CONFIRMATION_TTL, BudgetLimit, Charge, limit_filter
 
@@ -120,6 +122,7 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
         );
         """,
     ),
+    (6, SESSIONS_MIGRATION),
 )
 """Schema changes, in order. Never edit a released entry: append a new version instead."""
 
@@ -144,7 +147,7 @@ def sqlite_path(database_url: str) -> Path:
     return Path(path)
 
 
-class SQLiteJobStore:
+class SQLiteJobStore(SQLiteSessions):
     """The `JobStore` on one SQLite file; every method is one atomic, committed statement.
 
     `migrations` defaults to the module's `MIGRATIONS`; `clock` gives `updated_at`/`finished_at`.

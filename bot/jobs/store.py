@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from bot.jobs.models import FinishedJob, JobRecord, JobState
 from bot.jobs.spend import BudgetLimit, Charge
+from bot.sessions.models import SessionRecord
 
 
 class JobStore(Protocol):
@@ -81,6 +82,30 @@ class JobStore(Protocol):
 
     async def take_confirmation(self, job_id: str) -> JobRecord | None:
         """Remove and return a waiting request; None if it was run or canceled already."""
+
+    # -- brainstorm sessions (bot/sessions) --------------------------------------------------------------
+    async def add_session(self, session: SessionRecord) -> None:
+        """Insert a new session; ValueError if its thread already has one."""
+
+    async def get_session(self, thread_id: int) -> SessionRecord | None:
+        """The session of this thread, or None."""
+
+    async def take_session_number(self, thread_id: int) -> int | None:
+        """Atomically give the next idea number of an open session (1, 2, …); None if ended or unknown.
+
+        Two processes admitting ideas at once never get the same number."""
+
+    async def end_session(self, thread_id: int, ended_at: Any) -> SessionRecord | None:
+        """Mark an open session ended and return it; None if it was already ended (or unknown): ends once."""
+
+    async def session_jobs(self, thread_id: int) -> Sequence[JobRecord]:
+        """Every job of a session, by number."""
+
+    async def toggle_vote(self, job_id: str, user_id: int) -> tuple[bool, int]:
+        """Add this person's vote for a result, or take it back if they had voted: (voted now, vote count)."""
+
+    async def session_votes(self, thread_id: int) -> dict[str, int]:
+        """Vote counts of a session's results, by job id (results without votes left out)."""
 
 
 def open_store(database_url: str) -> JobStore:

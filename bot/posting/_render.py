@@ -68,7 +68,7 @@ def describe_inputs(job: JobRecord) -> list[tuple[str, str]]:
 def render_result(job: JobRecord, images: Sequence[OutputImage], *, limit: int) -> RenderedResult:
     """Build the embed and files; each file is fitted under `limit` bytes (CPU-bound: run in a thread)."""
     embed = discord.Embed(
-        title=f"/{job.command.value}",
+        title=(f"#{job.session_number} · " if job.session_number is not None else "") + f"/{job.command.value}",
         description=truncate(discord.utils.escape_markdown(job.prompt), EMBED_DESCRIPTION_LIMIT),
         colour=discord.Colour.blurple(),
     )

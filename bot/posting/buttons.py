@@ -17,6 +17,8 @@ JOB = r"(?P<job>[0-9a-f]{12})"
 TEMPLATE = r"^res:(?P<action>[a-z]+):" + JOB + r"(?::(?P<index>[0-9]))?$"
 """`res:<action>:<job id>[:<image number>]`."""
 MAX_CHARACTER_BUTTONS = 4
+VOTE_TEMPLATE = r"^ses:vote:" + JOB + r"$"
+"""`ses:vote:<job id>`: the 👍 vote button of a session's result (answered by `cogs/sessions`)."""
 
 
 def custom_id(action: str, job_id: str, index: int | None = None) -> str:
@@ -37,8 +39,20 @@ def button(
     return discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=custom_id(action, job_id, index))
 
 
+def vote_label(count: int) -> str:
+    """The vote button's label: the count is on the button itself."""
+    return f"vote · {count}"
+
+
+def vote_button(job_id: str, count: int = 0) -> discord.ui.Button:
+    """The 👍 vote button of a session's result, showing its count."""
+    return discord.ui.Button(
+        label=vote_label(count), emoji="👍", style=discord.ButtonStyle.primary, custom_id=f"ses:vote:{job_id}"
+    )
+
+
 def result_buttons(job: JobRecord, images: Sequence[OutputImage]) -> list[discord.ui.Button]:
-    """Reroll, same seed with an edited prompt, use an image as a character (V4 only), delete."""
+    """Reroll, same seed with an edited prompt, use an image as a character (V4 only), delete; vote in a session."""
     buttons = [
         button("reroll", job.id, label="Reroll", emoji="🎲"),
         button("edit", job.id, label="Same seed, edit prompt", emoji="✏️"),
@@ -48,6 +62,8 @@ def result_buttons(job: JobRecord, images: Sequence[OutputImage]) -> list[discor
             label = "Use as character" if len(images) == 1 else f"Character from #{index + 1}"
             buttons.append(button("char", job.id, index, label=label, emoji="🧬"))
     buttons.append(button("delete", job.id, label="Delete", emoji="🗑️", style=discord.ButtonStyle.danger))
+    if job.session_number is not None:
+        buttons.append(vote_button(job.id))
     return buttons
 
 

@@ -18,9 +18,13 @@ content, 10 files, 10 embeds and 6000 embed characters (400/50035); per-file upl
 one acknowledgement per interaction (40060) within `fd.ack_deadline` seconds (10062); interaction tokens
 that die 15 minutes after the interaction (401/50027); nonces with `enforce_nonce`; permissions of the bot
 in its servers (403/50001, 50013), closed DMs (50007); 5 followups for user installs outside the bot's
-servers (40094); signed CDN URLs that expire. The gateway is sharded as Discord's (`_shards.py`): a server's
-events reach only the connection of shard `(guild_id >> 22) % shard_count` (DMs: shard 0), IDENTIFY's shard
-is checked (4010), GET /gateway/bot recommends `recommended_shards`; `fd.gateway_events` records who got what.
+servers (40094); signed CDN URLs that expire; threads (POST /channels/{id}/threads, from a message, PATCH
+/channels/{id} to archive; THREAD_CREATE/THREAD_UPDATE; Create Public Threads / Manage Threads); users' own
+messages (`fd.post_message`, MESSAGE_CREATE without content or attachments for a bot lacking the Message Content
+intent unless it is mentioned); reactions; file uploads in modals (type 19, `data.resolved.attachments`). The
+gateway is sharded as Discord's (`_shards.py`): a server's events reach only the connection of shard
+`(guild_id >> 22) % shard_count` (DMs: shard 0), IDENTIFY's shard is checked (4010), GET /gateway/bot recommends
+`recommended_shards`; `fd.gateway_events` records who got what.
 `fd.slow(...)` holds matching requests for a while (a slow upload), `fd.inject(...)` answers them with an
 error. Unknown routes answer 404 and are recorded as violations.
 

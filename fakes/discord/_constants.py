@@ -41,6 +41,9 @@ class Permissions:
     SPEAK = 1 << 21
     CHANGE_NICKNAME = 1 << 26
     USE_APPLICATION_COMMANDS = 1 << 31
+    MANAGE_THREADS = 1 << 34
+    CREATE_PUBLIC_THREADS = 1 << 35
+    CREATE_PRIVATE_THREADS = 1 << 36
     SEND_MESSAGES_IN_THREADS = 1 << 38
     USE_EXTERNAL_APPS = 1 << 50
 
@@ -65,9 +68,12 @@ MEMBER_PERMISSIONS = (
     | P.USE_EXTERNAL_APPS
 )
 MODERATOR_PERMISSIONS = MEMBER_PERMISSIONS | P.MANAGE_MESSAGES
-# The managed role a bot gets from its invite link: send messages and attach files, no moderation.
+# The managed role a bot gets from its invite link (the README's permission integer): send messages, attach
+# files, and open, post in and archive threads (/session); no message moderation.
 BOT_ROLE_PERMISSIONS = (
-    P.VIEW_CHANNEL
+    P.CREATE_PUBLIC_THREADS
+    | P.MANAGE_THREADS
+    | P.VIEW_CHANNEL
     | P.SEND_MESSAGES
     | P.EMBED_LINKS
     | P.ATTACH_FILES
@@ -114,3 +120,8 @@ HEARTBEAT_INTERVAL_MS = 41_250
 # Gateway intents that decide which message events a session receives.
 INTENT_GUILD_MESSAGES = 1 << 9
 INTENT_DIRECT_MESSAGES = 1 << 12
+INTENT_MESSAGE_CONTENT = 1 << 15
+"""Privileged: without it, message events carry no content, attachments or embeds unless they mention the bot."""
+PUBLIC_THREAD, PRIVATE_THREAD = 11, 12
+THREAD_TYPES = (10, PUBLIC_THREAD, PRIVATE_THREAD)
+AUTO_ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)

@@ -25,6 +25,7 @@ from fakes.discord._constants import (
 )
 from fakes.discord._gateway import Gateway
 from fakes.discord._interactions import InteractionFactory
+from fakes.discord._messages import compute_mentions, make_attachment
 from fakes.discord._models import (
     FakeChannel,
     FakeFile,
@@ -277,7 +278,56 @@ class FakeDiscord:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    def threads(self, parent_id: int | None = None) -> list[FakeChannel]:
+        """Threads opened under a channel (default: the default channel), oldest first, archived ones too."""
+        parent = parent_id or self.channel_id
+        return sorted(
+            (c for c in self._state.channels.values() if c.is_thread and c.parent_id == parent), key=lambda c: c.id
+        )
+
     # users acting --------------------------------------------------------------------------------
+
+    async def post_message(
+        self,
+        channel_id: int,
+        content: str = "",
+        *,
+        user_id: int = DEFAULT_USER_ID,
+        attachments: list[FakeFile] | None = None,
+        mention_bot: bool = False,
+    ) -> FakeMessage:
+        """A user posts a message (in a channel, a thread or a DM with the bot); bots get MESSAGE_CREATE.
+
+        `mention_bot` puts `<@bot>` in front of the content. A bot without the Message Content intent receives
+        the content and attachments only of messages that mention it (and of DMs), as on Discord. Posting in an
+        archived thread that is not locked unarchives it."""
+        state = self._state
+        channel = state.channel(channel_id)
+        user = self.user(user_id)
+        if channel.is_thread and channel.archived:
+            if channel.locked:
+                raise PermissionError(f"thread {channel.id} is locked: Discord's client would not let {user.name} post")
+            channel.archived = False
+            await self._gateway.dispatch_guild_event(
+                "THREAD_UPDATE", payloads.thread(state, channel), channel.guild_id or 0
+            )
+        message = FakeMessage(
+            id=state.snowflake(),
+            channel_id=channel.id,
+            guild_id=channel.guild_id,
+            author_id=user.id,
+            timestamp=state.clock(),
+            content=(f"<@{state.bot_user_id}> " if mention_bot else "") + content,
+        )
+        message.attachments = [
+            make_attachment(state, channel.id, file.filename, file.data, file.guessed_content_type())
+            for file in attachments or []
+        ]
+        compute_mentions(state, message)
+        state.store_message(message)
+        data = payloads.message(state, self.base_url, message, gateway=True)
+        await self._gateway.dispatch_message_event("MESSAGE_CREATE", data, channel.guild_id)
+        return message
 
     async def send_command(
         self,

@@ -18,7 +18,12 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from fakes.discord import _payloads as payloads
-from fakes.discord._constants import HEARTBEAT_INTERVAL_MS, INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES
+from fakes.discord._constants import (
+    HEARTBEAT_INTERVAL_MS,
+    INTENT_DIRECT_MESSAGES,
+    INTENT_GUILD_MESSAGES,
+    INTENT_MESSAGE_CONTENT,
+)
 from fakes.discord._shards import (
     CLOSE_INVALID_SHARD,
     CLOSE_SHARDING_REQUIRED,
@@ -227,7 +232,14 @@ class Gateway:
         intent = INTENT_GUILD_MESSAGES if guild_id else INTENT_DIRECT_MESSAGES
         for session in list(self.sessions.values()):
             if session.resumable and session.intents & intent and session.covers(guild_id):
-                await self._dispatch(session, event, data)
+                content_ok = session.intents & INTENT_MESSAGE_CONTENT or self._content_visible(data, guild_id)
+                await self._dispatch(session, event, data if content_ok else _without_content(data))
+
+    def _content_visible(self, data: dict[str, Any], guild_id: int | None) -> bool:
+        """Without the Message Content intent a bot still sees DMs, its own messages and messages mentioning it."""
+        bot = str(self.state.bot_user_id)
+        author = (data.get("author") or {}).get("id")
+        return not guild_id or author == bot or any(u.get("id") == bot for u in data.get("mentions") or [])
 
     async def dispatch_guild_event(self, event: str, data: dict[str, Any], guild_id: int) -> None:
         """GUILD_CREATE, CHANNEL_CREATE…: to every live session whose shard handles the server."""
@@ -250,3 +262,9 @@ class Gateway:
     @staticmethod
     async def _send(ws: web.WebSocketResponse, frame: dict[str, Any]) -> None:
         await ws.send_str(json.dumps(frame, separators=(",", ":")))
+
+
+def _without_content(data: dict[str, Any]) -> dict[str, Any]:
+    """A message event as a bot without the Message Content intent receives it."""
+    blanked = {"content": "", "attachments": [], "embeds": [], "components": []}
+    return {**data, **{key: value for key, value in blanked.items() if key in data}}

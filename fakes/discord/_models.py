@@ -84,6 +84,8 @@ class FakeMessage:
     tts: bool = False
     type: int = 0
     message_reference: dict[str, Any] | None = None
+    reactions: list[tuple[str, int]] = field(default_factory=list)
+    """(emoji, user id) pairs, in the order they were added."""
 
     @property
     def ephemeral(self) -> bool:
@@ -235,7 +237,7 @@ def _bind(predicate: Callable[..., Any], arg: Any) -> Callable[[], Any]:
 
 @dataclass(eq=False)
 class FakeChannel:
-    """A text channel in a server (type 0) or a DM with the bot (type 1)."""
+    """A text channel in a server (type 0), a DM with the bot (type 1), or a thread (11 public, 12 private)."""
 
     id: int
     type: int
@@ -244,6 +246,19 @@ class FakeChannel:
     recipient_id: int | None = None
     position: int = 0
     last_message_id: int | None = None
+    # threads only
+    parent_id: int | None = None
+    owner_id: int | None = None
+    archived: bool = False
+    locked: bool = False
+    auto_archive_duration: int = 1440
+    archive_timestamp: float | None = None
+    created_at: float | None = None
+    message_count: int = 0
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in (10, 11, 12)
 
 
 @dataclass(eq=False)

@@ -80,6 +80,8 @@ def channel(state: FakeState, ch: FakeChannel, *, permissions: int | None = None
     if ch.type == 1:
         recipient = state.user(ch.recipient_id or 0)
         return {"id": str(ch.id), "type": 1, "flags": 0, "last_message_id": last, "recipients": [user(recipient)]}
+    if ch.is_thread:
+        return thread(state, ch, permissions=permissions)
     data: dict[str, Any] = {
         "id": str(ch.id),
         "type": ch.type,
@@ -93,6 +95,35 @@ def channel(state: FakeState, ch: FakeChannel, *, permissions: int | None = None
         "rate_limit_per_user": 0,
         "last_message_id": last,
         "permission_overwrites": [],
+    }
+    if permissions is not None:
+        data["permissions"] = str(permissions)
+    return data
+
+
+def thread(state: FakeState, ch: FakeChannel, *, permissions: int | None = None) -> dict[str, Any]:
+    """A thread channel object (GET /channels, THREAD_CREATE/UPDATE, GUILD_CREATE's `threads`)."""
+    data: dict[str, Any] = {
+        "id": str(ch.id),
+        "type": ch.type,
+        "guild_id": str(ch.guild_id),
+        "parent_id": str(ch.parent_id),
+        "owner_id": str(ch.owner_id),
+        "name": ch.name,
+        "flags": 0,
+        "last_message_id": str(ch.last_message_id) if ch.last_message_id else None,
+        "rate_limit_per_user": 0,
+        "message_count": ch.message_count,
+        "member_count": 1,
+        "total_message_sent": ch.message_count,
+        "thread_metadata": {
+            "archived": ch.archived,
+            "auto_archive_duration": ch.auto_archive_duration,
+            "archive_timestamp": iso(ch.archive_timestamp or ch.created_at),
+            "locked": ch.locked,
+            "create_timestamp": iso(ch.created_at),
+            **({"invitable": True} if ch.type == 12 else {}),
+        },
     }
     if permissions is not None:
         data["permissions"] = str(permissions)
@@ -143,7 +174,7 @@ def guild_create(state: FakeState, guild: FakeGuild) -> dict[str, Any]:
         "member_count": len(guild.member_ids),
         "voice_states": [],
         "presences": [],
-        "threads": [],
+        "threads": [thread(state, t) for t in state.active_threads(guild.id)],
         "stage_instances": [],
         "guild_scheduled_events": [],
         "soundboard_sounds": [],

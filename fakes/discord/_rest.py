@@ -10,6 +10,7 @@ from fakes.discord._rest_base import ID, Call, Handler, Result
 from fakes.discord._rest_channels import ChannelRoutes
 from fakes.discord._rest_commands import CommandRoutes
 from fakes.discord._rest_interactions import InteractionRoutes
+from fakes.discord._rest_threads import ThreadRoutes
 from fakes.discord._state import FakeState
 
 __all__ = ["Call", "Handler", "Result", "Routes"]
@@ -27,6 +28,7 @@ class Routes:
     ) -> None:
         table = [
             *ChannelRoutes(state, gateway, base_url).table(),
+            *ThreadRoutes(state, gateway, base_url).table(),
             *InteractionRoutes(state, gateway, base_url, ack_deadline).table(),
             *CommandRoutes(state).table(ID.format("app_id")),
         ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from fakes.discord import _errors as err
 from fakes.discord import _payloads as payloads
 from fakes.discord._constants import NONCE_WINDOW, MessageFlags, Permissions
@@ -31,6 +33,7 @@ class ChannelRoutes(RouteGroup):
             ("GET", message, self.get_message, True),
             ("PATCH", message, self.edit_message, True),
             ("DELETE", message, self.delete_message, True),
+            ("PUT", message + r"/reactions/(?P<emoji>[^/]+)/@me", self.add_reaction, True),
             ("GET", guild, self.get_guild, True),
             ("GET", guild + "/channels", self.get_guild_channels, True),
             ("GET", guild + "/members/" + ID.format("user_id"), self.get_member, True),
@@ -112,11 +115,17 @@ class ChannelRoutes(RouteGroup):
         if channel.type == 1 and channel.recipient_id in state.forbidden_dm_users:
             raise err.cannot_dm()
         if guild is not None:
-            needed = Permissions.VIEW_CHANNEL | Permissions.SEND_MESSAGES
+            send = Permissions.SEND_MESSAGES_IN_THREADS if channel.is_thread else Permissions.SEND_MESSAGES
+            needed = Permissions.VIEW_CHANNEL | send
             if call.body.uploads:
                 needed |= Permissions.ATTACH_FILES
             if state.bot_permissions(guild) & needed != needed:
                 raise err.missing_permissions()
+        if channel.is_thread and channel.archived:
+            if channel.locked:
+                raise err.APIError(400, 50083, "Thread is archived")
+            channel.archived = False  # a message unarchives a thread that is not locked, as on Discord
+            await self.gateway.dispatch_guild_event("THREAD_UPDATE", payloads.thread(state, channel), guild.id)
         check_limits(call.body, size_limit=channel_size_limit(state, channel))
         nonce = call.json.get("nonce")
         key = (channel.id, state.bot_user_id, str(nonce))
@@ -163,6 +172,18 @@ class ChannelRoutes(RouteGroup):
             raise err.missing_permissions()
         message.deleted = True
         await self.publish("MESSAGE_DELETE", message)
+        return 204, None
+
+    async def add_reaction(self, call: Call) -> Result:
+        channel, guild = self._visible_channel(call)
+        message = self._channel_message(call, channel)
+        needed = Permissions.ADD_REACTIONS | Permissions.READ_MESSAGE_HISTORY
+        if guild is not None and self.state.bot_permissions(guild) & needed != needed:
+            raise err.missing_permissions()
+        reaction = (unquote(call.args["emoji"]), self.state.bot_user_id)
+        if reaction not in message.reactions:
+            message.reactions.append(reaction)
+        self.state.changes.notify()
         return 204, None
 
     # servers -------------------------------------------------------------------------------------

@@ -178,6 +178,36 @@ class FakeState:
         guild.channel_ids.append(channel.id)
         return channel
 
+    def add_thread(
+        self,
+        parent: FakeChannel,
+        name: str,
+        *,
+        owner_id: int,
+        kind: int = 11,
+        thread_id: int | None = None,
+        auto_archive_duration: int = 1440,
+    ) -> FakeChannel:
+        """A thread under a text channel; started from a message, it takes that message's id (as on Discord)."""
+        now = self.clock()
+        thread = FakeChannel(
+            id=thread_id or self.snowflake(),
+            type=kind,
+            guild_id=parent.guild_id,
+            name=name,
+            parent_id=parent.id,
+            owner_id=owner_id,
+            auto_archive_duration=auto_archive_duration,
+            created_at=now,
+            archive_timestamp=now,
+        )
+        self.channels[thread.id] = thread
+        self.changes.notify()
+        return thread
+
+    def active_threads(self, guild_id: int) -> list[FakeChannel]:
+        return [c for c in self.channels.values() if c.is_thread and c.guild_id == guild_id and not c.archived]
+
     def dm_channel(self, user_id: int) -> FakeChannel:
         """The bot's DM channel with a user (one per user, created on first use)."""
         channel_id = self.dm_channels.get(user_id)
@@ -226,6 +256,8 @@ class FakeState:
         channel = self.channels.get(message.channel_id)
         if channel is not None and not message.ephemeral:
             channel.last_message_id = message.id
+            if channel.is_thread:
+                channel.message_count += 1
         self.changes.notify()
         return message
 

@@ -191,6 +191,7 @@ MALFORMED = {
     "STATUS_MODE": "sometimes",
     "STATUS_TICK_SECONDS": "0.01",
     "SCENARIO_WEBHOOK_PORT": "70000",
+    "MESSAGE_CONTENT_INTENT": "maybe",
     "METRICS_PORT": "9100/tcp",
     "METRICS_HOST": "http://0.0.0.0",
     "BUDGET_USER_DAILY_CU": "-5",

@@ -55,6 +55,8 @@ async def test_one_delivered_and_one_failed_job_move_exactly_their_metrics(make_
     failed = await world.job_for(failed_ix, finished=True)
     delivered = await world.job_for(delivered_ix, finished=True)
     assert (delivered.state, failed.state) == (JobState.DELIVERED, JobState.FAILED)
+    # A failed job's slot goes back once its requester has been told, just after its state is stored.
+    await world.wait_for(lambda: not world.bot.engine.queue.scheduler.running)
 
     after = await scrape(url)
     moved = after - before

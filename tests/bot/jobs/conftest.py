@@ -165,6 +165,8 @@ def full_record() -> JobRecord:
         bot_in_guild=False,
         parent_job_id="parent000001",
         parent_message_url="https://discord.com/channels/1/2/3",
+        session_id=2**63 - 3,
+        session_number=7,
         submit_started_at=datetime(2025, 3, 1, 12, 0, 1, 5, tzinfo=UTC),
         scenario_job_id="job_abc",
         scenario_status="in-progress",

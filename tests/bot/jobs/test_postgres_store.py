@@ -102,7 +102,7 @@ async def test_racing_migrations_end_at_the_right_version(postgres_url: str) -> 
     finally:
         await asyncio.gather(*(store.close() for store in stores))
 
-    assert await versions(postgres_url) == [*range(1, LATEST + 1), LATEST + 1]
+    assert await versions(postgres_url) == [*(version for version, _ in MIGRATIONS), LATEST + 1]
 
 
 async def test_a_pool_of_two_stores_on_one_database(postgres_url: str) -> None:
@@ -138,7 +138,7 @@ async def test_a_newer_migration_is_applied_once(postgres_url: str) -> None:
         async with PostgresJobStore(postgres_url, migrations=newer) as store:
             assert await store.get(job.id) == job
 
-    assert await versions(postgres_url) == [*range(1, LATEST + 1), LATEST + 1]
+    assert await versions(postgres_url) == [*(version for version, _ in MIGRATIONS), LATEST + 1]
     assert [row["note"] for row in await fetch(postgres_url, "SELECT note FROM jobs")] == ["migrated"]
 
 
@@ -159,7 +159,7 @@ async def test_a_failing_migration_changes_nothing(postgres_url: str) -> None:
     with pytest.raises(asyncpg.PostgresSyntaxError):
         await PostgresJobStore(postgres_url, migrations=broken).open()
 
-    assert await versions(postgres_url) == list(range(1, LATEST + 1))
+    assert await versions(postgres_url) == [version for version, _ in MIGRATIONS]
     columns = await fetch(postgres_url, "SELECT column_name FROM information_schema.columns WHERE table_name = 'jobs'")
     assert "half" not in {row["column_name"] for row in columns}
 
