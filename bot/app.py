@@ -36,6 +36,7 @@ EXTENSIONS = (
     "cogs.status",
     "cogs.confirm",
     "cogs.spending",
+    "cogs.config",
     "cogs.sessions",
 )
 
@@ -85,9 +86,14 @@ class ScenarioBot(commands.AutoShardedBot):
         self.session = session
         self.scenario = scenario
         self.store = store
-        self.delivery = DiscordDelivery(self, now=clock.now)
+        self.delivery = DiscordDelivery(self, now=clock.now, server_settings=store.server_settings)
         self.engine = JobEngine(
-            store, scenario, self.delivery, config or EngineConfig.from_settings(settings), clock=clock
+            store,
+            scenario,
+            self.delivery,
+            config or EngineConfig.from_settings(settings),
+            clock=clock,
+            audit=self.delivery.audit,
         )
         self.health: HealthServer | None = None
         """The /metrics, /healthz and /readyz endpoint, when `METRICS_PORT` is set (`open_bot` starts it)."""

@@ -13,7 +13,7 @@ from bot.errors import InvalidInputError
 from bot.jobs import texts
 from bot.jobs.budgets import ConfirmationNeeded
 from bot.jobs.models import Command, JobRecord
-from bot.posting import buttons
+from bot.posting import buttons, channel_is_age_restricted
 from bot.scenario import PROMPT_MAX_LENGTH
 from bot.scenario import SEED_MAX as SEED_MAX  # the cogs' option ranges use the API's bound
 from bot.scenario.errors import InputError
@@ -72,6 +72,9 @@ def requester_context(interaction: discord.Interaction[ScenarioBot]) -> dict[str
         "user_name": interaction.user.display_name,
         "guild_id": interaction.guild_id,
         "channel_id": interaction.channel_id,
+        # A thread counts as allowed when its parent channel is (`/config channels`).
+        "channel_parent_id": getattr(interaction.channel, "parent_id", None),
+        "channel_age_restricted": channel_is_age_restricted(interaction.channel),
         "application_id": interaction.application_id,
         "interaction_id": interaction.id,
         "interaction_token": interaction.token,
@@ -82,6 +85,22 @@ def requester_context(interaction: discord.Interaction[ScenarioBot]) -> dict[str
         "bot_in_guild": interaction.guild_id is not None
         and interaction.client.get_guild(interaction.guild_id) is not None,
     }
+
+
+async def server_defaults(interaction: discord.Interaction[ScenarioBot]) -> dict[str, Any]:
+    """This server's `/config defaults`, by option name (none in a DM); one layer of `bot.options.resolve`."""
+    if interaction.guild_id is None:
+        return {}
+    return (await interaction.client.store.server_settings(interaction.guild_id)).defaults.as_options()
+
+
+async def check_request(
+    interaction: discord.Interaction[ScenarioBot], *, command: Command, model_id: str, inputs: dict[str, Any]
+) -> None:
+    """Refuse, before anything is spent (an upload, a deferral), what admission would refuse: the requester's
+    capacity and the server's `/config` rules (channels, blocked words, limits)."""
+    draft = JobRecord(command=command, model_id=model_id, inputs=inputs, **requester_context(interaction))
+    await interaction.client.engine.check_request(draft)
 
 
 async def defer(interaction: discord.Interaction[ScenarioBot]) -> None:

@@ -13,6 +13,7 @@ from bot.attachments import check_declared_size, fetch_attachment
 from bot.errors import InvalidInputError
 from bot.images import prepare_reference
 from bot.jobs.models import Command
+from bot.options import resolve
 from bot.scenario import (
     CHARACTER_ASPECT_RATIOS,
     CHARACTER_RESOLUTIONS,
@@ -27,8 +28,10 @@ from cogs._common import (
     SEED_MAX,
     check_prompt,
     check_range,
+    check_request,
     choices,
     pick,
+    server_defaults,
     start_job,
     validated_body,
 )
@@ -96,6 +99,7 @@ class Character(commands.Cog):
             raise InvalidInputError(
                 f"Inpainting needs both `image` and `mask`: you gave `{given}` without `{missing}`."
             )
+        speed = resolve({"speed": speed}, await server_defaults(interaction))["speed"]  # the requester's wins
         options = {
             "prompt": check_prompt(prompt),
             "style_type": pick("style", style, {key: key for key in STYLES}),
@@ -110,7 +114,8 @@ class Character(commands.Cog):
         validated_body(IdeogramCharacterInput, character_reference_image=PLACEHOLDER_ASSET, **placeholders, **options)
         for file in attachments.values():
             check_declared_size(file.filename, file.size, self.bot.settings.max_attachment_bytes)
-        self.bot.engine.check_capacity(interaction.user.id)
+        draft = {"prompt": options["prompt"]}  # what admission looks at, before anything is uploaded
+        await check_request(interaction, command=Command.CHARACTER, model_id=IDEOGRAM_CHARACTER, inputs=draft)
 
         await interaction.response.defer(thinking=True)
         uploaded = {role: await self._upload(file) for role, file in attachments.items()}

@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.jobs.models import Command
+from bot.options import resolve
 from bot.scenario import IDEOGRAM_V4, PROMPT_MAX_LENGTH, IdeogramV4Input
 from cogs._common import (
     CONTEXTS,
@@ -16,8 +17,10 @@ from cogs._common import (
     SEED_MAX,
     check_prompt,
     check_range,
+    check_request,
     choices,
     pick,
+    server_defaults,
     start_job,
     validated_body,
 )
@@ -69,17 +72,19 @@ class Imagine(commands.Cog):
         seed: app_commands.Range[int, 0, SEED_MAX] | None = None,
     ) -> None:
         """Validate everything, then queue the job; the engine edits the reply with progress and the result."""
+        given = {"size": size, "speed": speed, "count": count, "expand_prompt": expand_prompt}
+        chosen = resolve(given, await server_defaults(interaction))  # the requester's option wins
         body = validated_body(
             IdeogramV4Input,
             prompt=check_prompt(prompt),
-            image_size=pick("size", size, {key: key for key in SIZES}),
-            rendering_speed=pick("speed", speed, SPEEDS),
-            enable_prompt_expansion=expand_prompt,
+            image_size=pick("size", chosen["size"], {key: key for key in SIZES}),
+            rendering_speed=pick("speed", chosen["speed"], SPEEDS),
+            enable_prompt_expansion=chosen["expand_prompt"],
             acceleration=pick("acceleration", acceleration, {key: key for key in ACCELERATIONS}),
-            num_outputs=check_range("count", count, 1, 4),
+            num_outputs=check_range("count", chosen["count"], 1, 4),
             seed=check_range("seed", seed, 0, SEED_MAX),
         )
-        self.bot.engine.check_capacity(interaction.user.id)
+        await check_request(interaction, command=Command.IMAGINE, model_id=IDEOGRAM_V4, inputs=body)
         await start_job(interaction, command=Command.IMAGINE, model_id=IDEOGRAM_V4, inputs=body)
 
 

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.jobs.delivery import Reply
 from bot.jobs.models import ACTIVE_STATES, JobRecord, JobState
+from bot.posting import channel_is_age_restricted
 from cogs._common import CONTEXTS, INSTALLS, defer
 
 if TYPE_CHECKING:
@@ -123,7 +124,14 @@ class Jobs(commands.Cog):
         job = await self.bot.engine.find_visible(job_id.strip(), interaction.user.id, interaction.guild_id)
         self.bot.engine.check_repostable(job)
         await defer(interaction)
-        reply = Reply(interaction.application_id, interaction.token, interaction.expires_at, interaction.filesize_limit)
+        reply = Reply(
+            interaction.application_id,
+            interaction.token,
+            interaction.expires_at,
+            interaction.filesize_limit,
+            guild_id=interaction.guild_id,
+            age_restricted=channel_is_age_restricted(interaction.channel),
+        )
         await self.bot.engine.repost(job, reply)
 
 

@@ -29,8 +29,10 @@ class ProgressBoard:
         interval: float,
         clock: Clock,
         spawn: Callable[[Awaitable[None]], None],
+        on_rest: Callable[[JobRecord], Awaitable[None]] | None = None,
     ) -> None:
         self._delivery = delivery
+        self._on_rest = on_rest
         self._interval = interval
         self._clock = clock.monotonic
         self._sleep = clock.sleep
@@ -123,9 +125,17 @@ class ProgressBoard:
             self._close(job.id)
             await self._delivery.report_failure(job, text)
         self._locks.pop(job.id, None)
+        self.rested(job)
 
     async def finish(self, job: JobRecord, text: str) -> None:
         async with self._lock(job.id):
             self._close(job.id)
             await self._delivery.show_progress(job, text)
         self._locks.pop(job.id, None)
+        self.rested(job)
+
+    def rested(self, job: JobRecord) -> None:
+        """The job came to rest (delivered, undelivered, failed or canceled): tell `on_rest` (the audit line),
+        in the background, so a slow audit channel never holds a job up."""
+        if self._on_rest is not None:
+            self._spawn(self._on_rest(job))

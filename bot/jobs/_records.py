@@ -18,7 +18,9 @@ from bot.jobs.models import ACTIVE_STATES, JobRecord, JobState
 
 FIELDS: tuple[str, ...] = tuple(JobRecord.model_fields)
 COLUMNS = ", ".join(FIELDS)
-JSON_FIELDS = frozenset({"inputs", "uploaded_asset_ids", "output_asset_ids", "seeds", "delivered_message_ids"})
+JSON_FIELDS = frozenset(
+    {"inputs", "uploaded_asset_ids", "output_asset_ids", "seeds", "delivered_message_ids", "nsfw_labels"}
+)
 DATETIME_FIELDS = frozenset({"token_expires_at", "submit_started_at", "created_at", "updated_at", "finished_at"})
 ACTIVE: tuple[str, ...] = tuple(state.value for state in JobState if state in ACTIVE_STATES)
 """The values of `ACTIVE_STATES`, in declaration order (queries take plain strings)."""

@@ -121,7 +121,8 @@ class JobRunner(JobPart):
             # Paid for and kept at Scenario: say how to get them once Scenario answers again.
             await self._undelivered(job, texts.not_fetched(job.id, exc))
             return
-        job = await self._store.update(job.id, seeds=[image.seed for image in images])
+        labels = {image.asset_id: list(image.nsfw) for image in images if image.nsfw}
+        job = await self._store.update(job.id, seeds=[image.seed for image in images], nsfw_labels=labels)
         error: DeliveryError | None = None
         for attempt in range(self._config.max_delivery_attempts):
             if attempt:
@@ -174,6 +175,7 @@ class JobRunner(JobPart):
         )
         if recorded is not None and source is JobState.DELIVERING:
             metrics.job_ended(JobState.DELIVERED.value, self._since_request(recorded))
+            self._board.rested(recorded)
         return recorded is not None
 
     async def download(self, job: JobRecord) -> list[OutputImage]:
@@ -192,6 +194,7 @@ class JobRunner(JobPart):
                     width=meta.width if meta else None,
                     height=meta.height if meta else None,
                     seed=_as_int(meta.seed) if meta else None,
+                    nsfw=tuple(asset.nsfw or ()),
                 )
             )
         return images

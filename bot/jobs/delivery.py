@@ -20,6 +20,8 @@ class OutputImage:
     width: int | None = None
     height: int | None = None
     seed: int | None = None
+    nsfw: tuple[str, ...] = ()
+    """Scenario's NSFW labels for this image (empty: none); the server's `/config nsfw` policy decides."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,10 @@ class Reply:
     token: str
     expires_at: datetime
     filesize_limit: int
+    guild_id: int | None = None
+    """The server it is posted in (its `/config nsfw` policy applies), None in a DM."""
+    age_restricted: bool = False
+    """Whether it is posted in an age-restricted channel."""
 
     def __repr__(self) -> str:  # the token is a credential for 15 minutes
         return f"Reply(application_id={self.application_id}, token=<hidden>)"

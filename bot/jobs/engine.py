@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import logcontext
@@ -46,14 +46,16 @@ class JobEngine:
         config: EngineConfig | None = None,
         *,
         clock: Clock = SYSTEM_CLOCK,
+        audit: Callable[[JobRecord], Awaitable[None]] | None = None,
     ) -> None:
+        """`audit` hears of every job that comes to rest (`/config audit_channel`)."""
         self.store = store
         self.config = config or EngineConfig()
         self._clock = clock
         self.clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._aux_tasks: set[asyncio.Task[None]] = set()
-        self.board = ProgressBoard(delivery, self.config.progress_interval, clock, self._spawn_aux)
+        self.board = ProgressBoard(delivery, self.config.progress_interval, clock, self._spawn_aux, audit)
         self.budgets = Budgets(store, scenario, self.config, clock)
         self.queue = JobQueue(
             store, self.board, self.config, clock, start=self._spawn, spawn=self._spawn_aux, budgets=self.budgets
@@ -103,6 +105,12 @@ class JobEngine:
     def check_capacity(self, user_id: int) -> None:
         """Raise the reply a requester gets when they cannot queue another job right now."""
         self.queue.check_capacity(user_id)
+
+    async def check_request(self, job: JobRecord) -> None:
+        """Raise the reply for a request that may not be queued now (capacity, the server's `/config` rules),
+        before anything is spent on it; `submit` checks the same again."""
+        self.queue.check_capacity(job.user_id)
+        await self.queue.check_server(job)
 
     async def submit(self, job: JobRecord, *, confirmed: bool = False) -> int:
         """Admit a new job (the only way in); returns its place in line (1 = next).

@@ -85,6 +85,10 @@ class JobRecord(BaseModel):
     user_name: str = ""
     guild_id: int | None = None
     channel_id: int | None = None
+    channel_parent_id: int | None = None
+    """The parent channel when the job was asked for in a thread (a server's allowed channels cover its threads)."""
+    channel_age_restricted: bool = False
+    """Whether that channel was age-restricted when asked (for a process whose cache does not hold it)."""
     application_id: int | None = None
     interaction_id: int | None = None
     interaction_token: str | None = None
@@ -110,6 +114,8 @@ class JobRecord(BaseModel):
     """What Scenario charged, in CU (0 once it refunded a failure)."""
     estimate_cu: float | None = None
     """Scenario's price quote (a dry run) taken at admission: the job's reservation until `cost` is known."""
+    nsfw_labels: dict[str, list[str]] = Field(default_factory=dict)
+    """Scenario's NSFW labels (`asset.nsfw`) by output asset id, for the outputs that have any."""
 
     # Delivery.
     delivered_message_ids: list[int] = Field(default_factory=list)

@@ -26,6 +26,7 @@ from bot.jobs._postgres_sessions import PostgresSessions
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS, as_utc
 from bot.jobs.models import FinishedJob, JobRecord, JobState
 from bot.jobs.spend import CHARGE_SQL, CONFIRMATION_TTL, BudgetLimit, Charge, limit_filter
+from bot.servers._settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,20 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
             record jsonb NOT NULL,
             created_at timestamptz NOT NULL
         );
+        """,
+    ),
+    (
+        4,
+        """
+        -- /config: one settings document per server; NSFW labels of a job's outputs; where it was asked for.
+        CREATE TABLE server_settings (
+            guild_id bigint PRIMARY KEY,
+            settings jsonb NOT NULL,
+            updated_at timestamptz NOT NULL
+        );
+        ALTER TABLE jobs ADD COLUMN nsfw_labels jsonb NOT NULL DEFAULT '{}';
+        ALTER TABLE jobs ADD COLUMN channel_parent_id bigint;
+        ALTER TABLE jobs ADD COLUMN channel_age_restricted boolean NOT NULL DEFAULT false;
         """,
     ),
     (5, SESSIONS_MIGRATION),
@@ -470,6 +485,21 @@ class PostgresJobStore(PostgresSessions):
         if row is None or row["created_at"] < as_utc(self._clock()) - CONFIRMATION_TTL:
             return None
         return JobRecord.model_validate_json(row["record"])
+
+    async def server_settings(self, guild_id: int) -> ServerSettings:
+        """A server's `/config` settings (the defaults when it never set any)."""
+        text = await self._db.fetchval("SELECT settings::text FROM server_settings WHERE guild_id = $1", guild_id)
+        return ServerSettings.model_validate_json(text) if text is not None else ServerSettings()
+
+    async def save_server_settings(self, guild_id: int, settings: ServerSettings) -> None:
+        """Replace a server's `/config` settings in one statement."""
+        await self._db.execute(
+            "INSERT INTO server_settings (guild_id, settings, updated_at) VALUES ($1, $2::jsonb, $3)"
+            " ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+            guild_id,
+            settings.model_dump_json(),
+            as_utc(self._clock()),
+        )
 
     def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:
         """`col = $1, …` and its parameters for a validated update, with `updated_at` (and `finished_at`)."""

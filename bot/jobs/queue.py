@@ -11,7 +11,7 @@ import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
-from bot import metrics
+from bot import metrics, servers
 from bot.clock import Clock
 from bot.errors import NotAllowedError, QueueFullError, ShuttingDownError, UserFacingError
 from bot.jobs import texts
@@ -85,9 +85,11 @@ class JobQueue:
 
         Raises `budgets.ConfirmationNeeded` when its price needs the requester's Run first (`confirmed` skips it).
         """
+        rules = await self.check_server(job)  # before Scenario is asked anything, even a free price quote
         job = await self._budgets.price(job, confirmed=confirmed)  # the dry run, outside the lock
         async with self._admit_lock:
             self.check_capacity(job.user_id)
+            self.screen(job, rules)  # again, with the line as it is now
             job = await join_session(self._store, job)
             job = job.model_copy(update={"state": JobState.QUEUED, "created_at": self._clock.now()})
             await self._budgets.add(job)  # stored only within every budget, its estimate reserved
@@ -99,9 +101,26 @@ class JobQueue:
         self.pump()
         return position
 
-    def queued_count(self, user_id: int) -> int:
-        """How many of a user's jobs wait in line."""
-        return sum(1 for job in self._queued.values() if job.user_id == user_id)
+    async def check_server(self, job: JobRecord) -> servers.ServerSettings | None:
+        """Raise the reply for a job its server's `/config` rules refuse (`bot.servers.screen`); returns the rules.
+        Read from the store every time: another process (or a moment ago) may have changed them."""
+        if job.guild_id is None:
+            return None
+        rules = await self._store.server_settings(job.guild_id)
+        self.screen(job, rules)
+        return rules
+
+    def screen(self, job: JobRecord, rules: servers.ServerSettings | None) -> None:
+        if rules is not None:
+            servers.screen(job, rules, queued_here=self.queued_count(job.user_id, job.guild_id))
+
+    def queued_count(self, user_id: int, guild_id: int | None = None) -> int:
+        """How many of a user's jobs wait in line (in one server, when given)."""
+        return sum(
+            1
+            for job in self._queued.values()
+            if job.user_id == user_id and (guild_id is None or job.guild_id == guild_id)
+        )
 
     def position(self, job_id: str) -> int | None:
         """A queued job's 1-based place in line, or None."""

@@ -28,6 +28,7 @@ from bot.jobs._sqlite_sessions import MIGRATION as SESSIONS_MIGRATION
 from bot.jobs._sqlite_sessions import SQLiteSessions
 from bot.jobs.models import FinishedJob, JobRecord, JobState
 from bot.jobs.spend import CHARGE_SQL, CONFIRMATION_TTL, BudgetLimit, Charge, limit_filter
+from bot.servers._settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,20 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
             record TEXT NOT NULL,                      -- the JobRecord as JSON
             created_at TEXT NOT NULL
         );
+        """,
+    ),
+    (
+        5,
+        """
+        -- /config: one settings document per server; NSFW labels of a job's outputs; where it was asked for.
+        CREATE TABLE server_settings (
+            guild_id INTEGER PRIMARY KEY,
+            settings TEXT NOT NULL,                    -- JSON object (bot.servers.ServerSettings)
+            updated_at TEXT NOT NULL
+        );
+        ALTER TABLE jobs ADD COLUMN nsfw_labels TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE jobs ADD COLUMN channel_parent_id INTEGER;
+        ALTER TABLE jobs ADD COLUMN channel_age_restricted INTEGER NOT NULL DEFAULT 0;   -- 0 or 1
         """,
     ),
     (6, SESSIONS_MIGRATION),
@@ -487,6 +502,19 @@ class SQLiteJobStore(SQLiteSessions):
         if not rows or datetime.fromisoformat(rows[0][1]) < self._clock() - CONFIRMATION_TTL:
             return None
         return JobRecord.model_validate_json(rows[0][0])
+
+    async def server_settings(self, guild_id: int) -> ServerSettings:
+        """A server's `/config` settings (the defaults when it never set any)."""
+        rows = await self._conn.execute_fetchall("SELECT settings FROM server_settings WHERE guild_id = ?", (guild_id,))
+        return ServerSettings.model_validate_json(rows[0][0]) if rows else ServerSettings()
+
+    async def save_server_settings(self, guild_id: int, settings: ServerSettings) -> None:
+        """Replace a server's `/config` settings in one committed statement."""
+        await self._conn.execute(
+            "INSERT INTO server_settings (guild_id, settings, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+            (guild_id, settings.model_dump_json(), _format_datetime(self._clock())),
+        )
 
     def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:
         """`col = ?, …` and its parameters for a validated update, with `updated_at` (and `finished_at`)."""

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from bot.jobs.models import FinishedJob, JobRecord, JobState
 from bot.jobs.spend import BudgetLimit, Charge
+from bot.servers._settings import ServerSettings
 from bot.sessions.models import SessionRecord
 
 
@@ -82,6 +83,12 @@ class JobStore(Protocol):
 
     async def take_confirmation(self, job_id: str) -> JobRecord | None:
         """Remove and return a waiting request; None if it was run or canceled already."""
+
+    async def server_settings(self, guild_id: int) -> ServerSettings:
+        """A server's `/config` settings (the defaults when it never set any)."""
+
+    async def save_server_settings(self, guild_id: int, settings: ServerSettings) -> None:
+        """Replace a server's `/config` settings (one statement: every process reads the new ones at once)."""
 
     # -- brainstorm sessions (bot/sessions) --------------------------------------------------------------
     async def add_session(self, session: SessionRecord) -> None:

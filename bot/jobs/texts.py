@@ -107,8 +107,9 @@ RESTARTING = "The bot is restarting. Please try again in a minute."
 REPOSTED = "Result of `{job_id}`, posted again on request."
 
 
-def queue_full(limit: int) -> str:
-    return f"You already have {limit} jobs waiting. Wait for one to start, or cancel one with /jobs."
+def queue_full(limit: int, *, server: bool = False) -> str:
+    where = " in this server" if server else ""
+    return f"You already have {limit} jobs waiting{where}. Wait for one to start, or cancel one with /jobs."
 
 
 def no_such_job(job_id: str) -> str:
@@ -170,3 +171,46 @@ def confirm_price(estimate: float) -> str:
 CONFIRM_CANCELED = "Canceled — nothing was spent."
 CONFIRM_GONE = "This request was already run or canceled."
 CONFIRM_STARTED = "▶️ Started — the progress and the result are posted in the channel."
+
+
+# -- server settings (/config) ---------------------------------------------------------------------------------
+
+BLOCKED_TERM = (
+    "Your prompt contains a term this server does not allow. Nothing was sent or charged; please rephrase it."
+)
+
+
+def channel_not_allowed(channel_ids: list[int]) -> str:
+    channels = ", ".join(f"<#{channel_id}>" for channel_id in channel_ids)
+    return f"This server uses the bot only in {channels}. Please ask there; nothing was charged."
+
+
+def too_many_images(count: int, limit: int) -> str:
+    return f"This server allows at most {limit} image{'s' if limit != 1 else ''} per request (you asked for {count})."
+
+
+NSFW_SPOILER_NOTE = "Scenario labelled {which} NSFW: shown as a spoiler."
+NSFW_BLOCKED_NOTE = "Scenario labelled {which} NSFW; this server does not post such images, so {it_they} left out."
+NSFW_DM_NOTE = (
+    "Scenario labelled {which} NSFW; this server shows such images only in age-restricted channels: sent to you by DM."
+)
+NSFW_DM_FAILED_NOTE = (
+    "Scenario labelled {which} NSFW; this server shows such images only in age-restricted channels: use /show"
+    " there to see {them}."
+)
+
+
+def nsfw_note(template: str, indexes: list[int], job_id: str = "") -> str:
+    """A note about the labelled images, by their place in the result (image 1, images 2 and 3…)."""
+    if len(indexes) == 1:
+        which, it_they, them = f"image {indexes[0]}", "it was", "it"
+    else:
+        which = "images " + ", ".join(str(i) for i in indexes[:-1]) + f" and {indexes[-1]}"
+        it_they, them = "they were", "them"
+    return template.format(which=which, it_they=it_they, them=them, job_id=job_id)
+
+
+NSFW_DM_TEXT = (
+    "Your result from {channel}: Scenario labelled these images NSFW, and that server shows such images only in"
+    " age-restricted channels, so here they are."
+)

@@ -28,8 +28,10 @@ from bot.images import ImageTooLargeError
 from bot.jobs import texts
 from bot.jobs.delivery import Delivered, DeliveryError, OutputImage, Reply
 from bot.jobs.models import JobRecord
+from bot.posting._nsfw import channel_is_age_restricted, plan_for
 from bot.posting._render import RenderedResult, render_result
 from bot.posting.buttons import result_view
+from bot.servers import NsfwPolicy, ServerSettings, audit_line
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +127,9 @@ class _Outgoing:
     notes: list[str] = field(default_factory=list)
 
 
-Compose = Callable[[int], Awaitable[_Outgoing]]
-"""Builds the message for an upload limit (files are single-use: a fresh set for every attempt)."""
+Compose = Callable[[int, str], Awaitable[_Outgoing]]
+"""Builds the message for an upload limit and a place (files are single-use: a fresh set for every attempt)."""
+SettingsReader = Callable[[int], Awaitable[ServerSettings]]
 
 
 class DiscordDelivery:
@@ -138,10 +141,13 @@ class DiscordDelivery:
         *,
         now: Callable[[], datetime] = utcnow,
         token_margin: float = TOKEN_MARGIN_SECONDS,
+        server_settings: SettingsReader | None = None,
     ) -> None:
+        """`server_settings` reads a server's `/config` (its NSFW policy and audit channel) at each post."""
         self.client = client
         self._now = now
         self._token_margin = token_margin
+        self._server_settings = server_settings
 
     # -- progress and failure notices ----------------------------------------------------------------
     def _webhook(self, job: JobRecord) -> discord.Webhook | None:
@@ -167,7 +173,7 @@ class DiscordDelivery:
     async def report_failure(self, job: JobRecord, text: str) -> None:
         content = f"❌ {text}\n-# Job `{job.id}`"
 
-        async def compose(_limit: int) -> _Outgoing:
+        async def compose(_limit: int, _place: str) -> _Outgoing:
             return _Outgoing(content, mention=f"<@{job.user_id}> ")
 
         try:
@@ -183,12 +189,28 @@ class DiscordDelivery:
             return await self._repost(job, images, reply)
         if resumed and (already := await self._already_delivered(job)) is not None:
             return already
+        policy = await self.nsfw_policy(job.guild_id)
+        # This process's cache when it holds the channel (its flag may have changed since), else as asked.
+        cached = self.client.get_channel(job.channel_id or 0)
+        age_restricted = channel_is_age_restricted(cached) if cached is not None else job.channel_age_restricted
+        dm_possible: bool | None = None  # known once the labelled images were offered by DM
 
-        async def compose(limit: int) -> _Outgoing:
-            rendered = await _render(job, images, limit)
+        async def compose(limit: int, place: str) -> _Outgoing:
+            nonlocal dm_possible
+            if place == "dm" and dm_possible:
+                place = "channel"  # the labelled images are in the requester's DMs already: not twice
+            plan = plan_for(
+                images, policy, place=place, age_restricted=age_restricted, dm_possible=dm_possible is not False
+            )
+            if plan.by_dm and dm_possible is None:
+                dm_possible = await self._send_by_dm(job, plan.by_dm, limit)
+                if not dm_possible:
+                    plan = plan_for(images, policy, place=place, age_restricted=age_restricted, dm_possible=False)
+            rendered = await _render(job, plan.images, limit, plan.spoilers)
+            mention = f"<@{job.user_id}> here is your result." + ("\n" if plan.notes else "")
             return _Outgoing(
-                "", f"<@{job.user_id}> here is your result.", rendered.embed, rendered.files,
-                result_view(job, images), rendered.notes,
+                _notes(plan.notes), mention, rendered.embed, rendered.files,
+                result_view(job, images), [*rendered.notes, *plan.notes],
             )  # fmt: skip
 
         message, via, notes = await self._first_place(job, compose, nonce=f"{job.id}:result")
@@ -196,11 +218,14 @@ class DiscordDelivery:
 
     async def _repost(self, job: JobRecord, images: Sequence[OutputImage], reply: Reply) -> Delivered:
         webhook = discord.Webhook.partial(reply.application_id, reply.token, client=self.client)
+        policy = await self.nsfw_policy(reply.guild_id)
+        plan = plan_for(images, policy, place="show" if reply.guild_id else "dm", age_restricted=reply.age_restricted)
 
         async def post(limit: int) -> tuple[discord.Message, list[str]]:
-            rendered = await _render(job, images, limit)
-            out = _Outgoing(texts.REPOSTED.format(job_id=job.id), "", rendered.embed, rendered.files,
-                            result_view(job, images), rendered.notes)  # fmt: skip
+            rendered = await _render(job, plan.images, limit, plan.spoilers)
+            content = texts.REPOSTED.format(job_id=job.id) + ("\n" + _notes(plan.notes) if plan.notes else "")
+            notes = [*rendered.notes, *plan.notes]
+            out = _Outgoing(content, "", rendered.embed, rendered.files, result_view(job, images), notes)
             return await _edit(webhook, out), out.notes
 
         try:
@@ -208,6 +233,47 @@ class DiscordDelivery:
         except _Unusable as exc:
             raise DeliveryError(f"Discord no longer accepts this reply ({exc})") from exc
         return Delivered([message.id], "show", note="; ".join(notes) or None)
+
+    async def nsfw_policy(self, guild_id: int | None) -> NsfwPolicy:
+        """The server's `/config nsfw` policy (read now: another process may just have changed it)."""
+        if guild_id is None or self._server_settings is None:
+            return NsfwPolicy.SPOILER
+        return (await self._server_settings(guild_id)).nsfw_policy
+
+    async def audit(self, job: JobRecord) -> None:
+        """Post the audit line of a job that came to rest in its server's `/config audit_channel`, if any.
+        Best effort: never raises."""
+        if job.guild_id is None or self._server_settings is None:
+            return
+        try:
+            channel_id = (await self._server_settings(job.guild_id)).audit_channel_id
+            if channel_id is None:
+                return
+            channel = self.client.get_channel(channel_id) or await self.client.fetch_channel(channel_id)
+            await channel.send(  # type: ignore[union-attr]
+                audit_line(job), allowed_mentions=discord.AllowedMentions.none(), suppress_embeds=True
+            )
+        except Exception as exc:
+            if classify(exc) is None:
+                log.exception("Job %s: the audit line failed", job.id)
+            else:
+                log.warning("Job %s: could not post the audit line: %s", job.id, exc)
+
+    async def _send_by_dm(self, job: JobRecord, images: Sequence[OutputImage], limit: int) -> bool:
+        """Send the requester the labelled images a channel may not show; False if Discord would not."""
+        channel = f"<#{job.channel_id}>" if job.channel_id else "the server"
+
+        async def post(limit: int) -> tuple[discord.Message, list[str]]:
+            rendered = await _render(job, images, limit)
+            out = _Outgoing(texts.NSFW_DM_TEXT.format(channel=channel), "", rendered.embed, rendered.files)
+            return await self._send(job, "dm", out, f"{job.id}:nsfw"), out.notes
+
+        try:
+            await _attempt(post, min(limit, DEFAULT_UPLOAD_LIMIT))
+        except (_Unusable, DeliveryError) as exc:
+            log.info("Job %s: could not send the NSFW-labelled images by DM (%s)", job.id, exc)
+            return False
+        return True
 
     async def _already_delivered(self, job: JobRecord) -> Delivered | None:
         """After a restart: the result may be on the interaction's message already (posted, not recorded)."""
@@ -245,7 +311,7 @@ class DiscordDelivery:
         for place, limit in places:
 
             async def post(limit: int, place: str = place) -> tuple[discord.Message, list[str]]:
-                out = await compose(limit)
+                out = await compose(limit, place)
                 if place == "interaction":
                     assert webhook is not None
                     return await _edit(webhook, out), out.notes
@@ -294,12 +360,18 @@ async def _edit(webhook: discord.Webhook, out: _Outgoing) -> discord.Message:
     )
 
 
-async def _render(job: JobRecord, images: Sequence[OutputImage], limit: int) -> RenderedResult:
+async def _render(
+    job: JobRecord, images: Sequence[OutputImage], limit: int, spoilers: frozenset[str] = frozenset()
+) -> RenderedResult:
     """Build the message; in a thread only when an image must be re-encoded to fit (a thread hop costs more
     CPU than building an embed around files that are posted as they are)."""
     if all(len(image.data) <= limit for image in images):
-        return render_result(job, images, limit=limit)
-    return await asyncio.to_thread(render_result, job, images, limit=limit)
+        return render_result(job, images, limit=limit, spoilers=spoilers)
+    return await asyncio.to_thread(render_result, job, images, limit=limit, spoilers=spoilers)
+
+
+def _notes(notes: Sequence[str]) -> str:
+    return "\n".join(f"-# ⚠️ {note}" for note in notes)
 
 
 def _is_result_of(message: discord.Message, job: JobRecord) -> bool:

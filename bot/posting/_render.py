@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import discord
@@ -65,7 +65,9 @@ def describe_inputs(job: JobRecord) -> list[tuple[str, str]]:
     return pairs
 
 
-def render_result(job: JobRecord, images: Sequence[OutputImage], *, limit: int) -> RenderedResult:
+def render_result(
+    job: JobRecord, images: Sequence[OutputImage], *, limit: int, spoilers: Collection[str] = ()
+) -> RenderedResult:
     """Build the embed and files; each file is fitted under `limit` bytes (CPU-bound: run in a thread)."""
     embed = discord.Embed(
         title=(f"#{job.session_number} · " if job.session_number is not None else "") + f"/{job.command.value}",
@@ -81,7 +83,8 @@ def render_result(job: JobRecord, images: Sequence[OutputImage], *, limit: int) 
     notes: list[str] = []
     for index, image in enumerate(images, start=1):
         fitted = fit_image(job, image, index, limit=limit)
-        files.append(discord.File(io.BytesIO(fitted.data), filename=fitted.filename))
+        spoiler = image.asset_id in spoilers  # discord.py names the file SPOILER_…
+        files.append(discord.File(io.BytesIO(fitted.data), filename=fitted.filename, spoiler=spoiler))
         if fitted.note:
             notes.append(f"Image {index}: {fitted.note}")
     if notes:

@@ -183,6 +183,8 @@ class Asset(_APIModel):
     output_index: int | None = None
     metadata: AssetMetadata = Field(default_factory=AssetMetadata)
     properties: AssetProperties = Field(default_factory=AssetProperties)
+    nsfw: list[str] | None = None
+    """Scenario's NSFW labels for the image; absent or empty = none."""
     created_at: UTCDateTime | None = None
     updated_at: UTCDateTime | None = None
 

@@ -15,6 +15,7 @@ import discord
 from bot.attachments import check_declared_size
 from bot.errors import InvalidInputError
 from bot.jobs.models import Command, JobRecord
+from bot.posting import channel_is_age_restricted
 from bot.scenario import IDEOGRAM_CHARACTER, IDEOGRAM_V4, PROMPT_MAX_LENGTH, IdeogramCharacterInput, IdeogramV4Input
 from bot.sessions import SessionDefaults, SessionRecord
 from cogs import character, imagine
@@ -165,5 +166,8 @@ def message_job(
         user_name=message.author.display_name,
         guild_id=message.guild.id,
         channel_id=message.channel.id,
+        # The session's thread counts as allowed when its parent channel is (`/config channels`).
+        channel_parent_id=getattr(message.channel, "parent_id", None),
+        channel_age_restricted=channel_is_age_restricted(message.channel),
         bot_in_guild=True,
     )

@@ -258,14 +258,21 @@ class FakeDiscord:
         return guild
 
     def add_channel(
-        self, guild_id: int | None = None, channel_id: int | None = None, *, name: str = "channel"
+        self, guild_id: int | None = None, channel_id: int | None = None, *, name: str = "channel", nsfw: bool = False
     ) -> FakeChannel:
-        """Another text channel; connected bots get CHANNEL_CREATE."""
-        channel = self._state.add_channel(guild_id or self.guild_id, channel_id, name=name)
+        """Another text channel (age-restricted with `nsfw`); connected bots get CHANNEL_CREATE."""
+        channel = self._state.add_channel(guild_id or self.guild_id, channel_id, name=name, nsfw=nsfw)
         if self._state.guilds[channel.guild_id or 0].bot_member:
             data = payloads.channel(self._state, channel)
             self._in_background(self._gateway.dispatch_guild_event("CHANNEL_CREATE", data, channel.guild_id or 0))
         return channel
+
+    def add_thread(
+        self, parent_id: int | None = None, channel_id: int | None = None, *, name: str = "thread"
+    ) -> FakeChannel:
+        """A public thread in a channel (default: the default channel); commands can be sent in it (`channel_id`)."""
+        parent = self._state.channels[parent_id or self.channel_id]
+        return self._state.add_thread(parent, name, owner_id=self._state.bot_user_id, thread_id=channel_id)
 
     def _in_background(self, coro: Coroutine[Any, Any, None]) -> None:
         """Deliver a gateway event from synchronous API calls, when a loop is running."""

@@ -246,6 +246,8 @@ class FakeChannel:
     recipient_id: int | None = None
     position: int = 0
     last_message_id: int | None = None
+    nsfw: bool = False
+    """Age-restricted (Discord's `nsfw` flag on a channel; a thread follows its parent)."""
     # threads only
     parent_id: int | None = None
     owner_id: int | None = None

@@ -91,7 +91,7 @@ def channel(state: FakeState, ch: FakeChannel, *, permissions: int | None = None
         "flags": 0,
         "parent_id": None,
         "topic": None,
-        "nsfw": False,
+        "nsfw": ch.nsfw,
         "rate_limit_per_user": 0,
         "last_message_id": last,
         "permission_overwrites": [],

@@ -165,7 +165,9 @@ class FakeState:
         else:
             guild.member_roles[user.id] = []
 
-    def add_channel(self, guild_id: int, channel_id: int | None = None, *, name: str = "channel") -> FakeChannel:
+    def add_channel(
+        self, guild_id: int, channel_id: int | None = None, *, name: str = "channel", nsfw: bool = False
+    ) -> FakeChannel:
         guild = self.guilds[guild_id]
         channel = FakeChannel(
             id=channel_id or self.snowflake(),
@@ -173,6 +175,7 @@ class FakeState:
             guild_id=guild_id,
             name=name,
             position=len(guild.channel_ids),
+            nsfw=nsfw,
         )
         self.channels[channel.id] = channel
         guild.channel_ids.append(channel.id)

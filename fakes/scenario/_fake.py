@@ -8,6 +8,7 @@ import hmac
 import logging
 import math
 import random
+import re
 import secrets
 import string
 import time
@@ -206,6 +207,7 @@ class FakeScenario:
                 model_id=model_id,
                 prompt=plan.prompt,
                 output_index=index,
+                nsfw=nsfw_labels(plan.prompt),
                 owner_id=self.owner_id,
                 author_id=self.author_id,
                 render=_renderer(width, height, plan.prompt, seed),
@@ -257,6 +259,15 @@ class FakeScenario:
     def _signature(self, asset_id: str, expires: int) -> str:
         message = f"{asset_id}:{expires}".encode()
         return hmac.new(self._url_key, message, hashlib.sha256).hexdigest()[:32]
+
+
+NSFW_WORD = re.compile(r"\bnsfw\b", re.IGNORECASE)
+NSFW_LABELS = ["nudity", "explicit"]
+
+
+def nsfw_labels(prompt: str | None) -> list[str]:
+    """The fake's deterministic NSFW rule: a prompt with the word `nsfw` labels every output `NSFW_LABELS`."""
+    return list(NSFW_LABELS) if prompt and NSFW_WORD.search(prompt) else []
 
 
 def _renderer(width: int, height: int, prompt: str, seed: int) -> Callable[[], bytes]:

@@ -110,4 +110,6 @@ def asset_json(asset: FakeAsset, url: str, timebase: Timebase) -> dict[str, Any]
     }
     if generated:
         body["outputIndex"] = asset.output_index
+    if asset.nsfw:
+        body["nsfw"] = list(asset.nsfw)
     return body

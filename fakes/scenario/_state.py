@@ -173,6 +173,7 @@ class FakeAsset:
     model_id: str | None = None
     prompt: str | None = None
     output_index: int | None = None
+    nsfw: list[str] = field(default_factory=list)
     owner_id: str = "proj_sandbox"
     author_id: str = "user_sandbox"
     render: Callable[[], bytes] | None = field(default=None, repr=False)

@@ -69,6 +69,8 @@ async def test_commands_install_anywhere_and_work_in_dms(world: World) -> None:
         if registered["name"] == "budget":  # a server's own limits: set in that server, by its managers
             assert (registered["integration_types"], registered["contexts"]) == ([0], [0])
             continue
+        if registered["name"] == "config":
+            continue  # a server's own settings: see test_config_is_for_server_managers_in_servers_only
         assert sorted(registered["integration_types"]) == [0, 1], registered["name"]
         assert sorted(registered["contexts"]) == [0, 1, 2], registered["name"]
     # The fake validated the PUT against Discord's OpenAPI spec; a violation would be listed here.
@@ -82,5 +84,22 @@ async def test_status_is_for_server_managers_and_everything_else_for_everyone(wo
     assert int(command(world, "budget")["default_member_permissions"]) == manage_guild
     subcommands = {option["name"] for option in command(world, "budget")["options"]}
     assert subcommands == {"user", "server", "block", "unblock", "show"}
-    others = [c for c in world.discord.global_commands if c["name"] not in ("status", "budget")]
+    others = [c for c in world.discord.global_commands if c["name"] not in ("status", "budget", "config")]
     assert others and all(c.get("default_member_permissions") is None for c in others)
+
+
+async def test_config_is_for_server_managers_in_servers_only(world: World) -> None:
+    config = command(world, "config")
+    assert int(config["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+    assert config["contexts"] == [0] and config["integration_types"] == [0]
+    subcommands = {option["name"]: option for option in config["options"]}
+    assert list(subcommands) == ["show", "defaults", "channels", "limits", "blocked_words", "nsfw", "audit_channel"]
+    assert [o["name"] for o in subcommands["defaults"]["options"]][:4] == ["speed", "size", "count", "expand_prompt"]
+    assert choice_values(subcommands["channels"]["options"][0]) == ["add", "remove", "clear"]
+    assert [o["name"] for o in subcommands["limits"]["options"]] == ["max_count", "max_queued_per_user"]
+    assert choice_values(subcommands["blocked_words"]["options"][0]) == ["add", "remove", "list"]
+    assert choice_values(subcommands["nsfw"]["options"][0]) == ["spoiler", "age_restricted_only", "block"]
+    assert [o["name"] for o in subcommands["audit_channel"]["options"]] == ["channel"]
+    for sub in subcommands.values():
+        assert sub["description"]
+        assert all(o["description"] and len(o["description"]) <= 100 for o in sub.get("options", []))

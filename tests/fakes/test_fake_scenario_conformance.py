@@ -172,3 +172,17 @@ async def test_error_bodies_have_a_reason(api, fake, clock, make_png):
         assert isinstance(body["reason"], str) and body["reason"]
         assert set(body) <= {"reason", "name", "details"}
         assert reply.headers.get("x-request-id")
+
+
+async def test_nsfw_labelled_assets_parse(api, clock):
+    """The fake's rule: a prompt with the word `nsfw` labels every output (tests/README.md)."""
+    job_id = (await api.generate(prompt="a figure study, NSFW", numOutputs=2))["jobId"]
+    clean_id = (await api.generate(prompt="a lighthouse"))["jobId"]
+    clock.advance(3.0)
+    asset_ids = (await api.job(job_id))["metadata"]["assetIds"]
+    [clean_asset] = (await api.job(clean_id))["metadata"]["assetIds"]
+
+    parsed = AssetGetBulkResponse.model_validate(
+        (await api.post("/assets/get-bulk", json={"assetIds": [*asset_ids, clean_asset]})).json, strict=True
+    )
+    assert [a.nsfw for a in parsed.assets] == [["nudity", "explicit"], ["nudity", "explicit"], None]

@@ -56,7 +56,9 @@ async def test_one_users_burst_does_not_hold_back_another_user(harness: Harness)
     await harness.settle()
 
     order = [call.body["prompt"] for call in harness.fake.generate_calls]
-    assert order.index("polite") <= 2, order
+    # Jobs start while the others are admitted one by one (each admission reads its server's /config settings),
+    # so a few greedy jobs may go first, but never all of them.
+    assert order.index("polite") <= 3, order
     assert {job.id for job in greedy} | {polite.id} == set(harness.delivery.delivered)
 
 

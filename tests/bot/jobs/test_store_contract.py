@@ -370,3 +370,41 @@ async def test_open_store_result_opens(store_url: str) -> None:
         assert [job.user_id for job in await store.unfinished()] == [1]
     finally:
         await store.close()
+
+
+# --- server settings (/config) -----------------------------------------------------------------------------
+
+
+async def test_server_settings_default_then_saved_survive_a_reopen_and_stay_per_server(make_store: MakeStore) -> None:
+    from bot.servers import NsfwPolicy, ServerDefaults, ServerSettings
+
+    async with make_store() as s:
+        assert await s.server_settings(1) == ServerSettings()
+        chosen = ServerSettings(
+            defaults=ServerDefaults(speed="turbo", count=2, expand_prompt=False),
+            allowed_channels=[10, 11],
+            max_count=2,
+            max_queued_per_user=1,
+            blocked_words=["gore", "/b[a4]d/"],
+            nsfw_policy=NsfwPolicy.BLOCK,
+            audit_channel_id=2**63 - 1,
+        )
+        await s.save_server_settings(1, chosen)
+        await s.save_server_settings(2, ServerSettings(max_count=3))
+
+    async with make_store() as s, make_store() as other:  # another process reads the same at once
+        assert await s.server_settings(1) == chosen
+        assert await other.server_settings(2) == ServerSettings(max_count=3)
+        await other.save_server_settings(1, ServerSettings())
+        assert await s.server_settings(1) == ServerSettings()
+
+
+async def test_nsfw_labels_and_a_threads_parent_round_trip(store: JobStore) -> None:
+    job = record(channel_parent_id=55, channel_age_restricted=True)
+    await store.add(job)
+
+    updated = await store.update(job.id, nsfw_labels={"asset_1": ["nudity", "explicit"]})
+
+    assert updated.nsfw_labels == {"asset_1": ["nudity", "explicit"]}
+    assert await store.get(job.id) == updated
+    assert updated.channel_parent_id == 55 and updated.channel_age_restricted is True
