@@ -15,10 +15,16 @@ has posted its images (or failed). It measures the bot process only:
 * wake-ups per job: voluntary context switches of all the bot's threads. On a small VM a wake-up costs more
   CPU than the request it serves, so this explains most of the CPU figure.
 
+Each `--status-modes` entry (default: `batched,per_job`) is a whole run with its own fakes and bot process,
+one after the other; the table then shows them side by side (`STATUS_MODE=batched`: one `GET /jobs` a tick for
+every job in flight; `per_job`: each job polls `GET /jobs/{id}`). Scenario requests are counted for the API
+(the rate-limited one) with image downloads from the CDN apart.
+
 The fake's images are flat palette PNGs of about 7 KiB; `--image-kib 1500` serves PNGs the size of real
 Ideogram output instead, to show what the image bytes themselves cost.
 
-    python bench/load.py                              # 1,000 jobs, 100 users, ceiling 50: about 5 minutes
+    python bench/load.py                              # 1,000 jobs, 100 users, ceiling 50: about 5 minutes a mode
+    python bench/load.py --jobs 200 --users 100 --ceiling 10 --min-seconds 2 --max-seconds 4   # issue 11's run
     python bench/load.py --jobs 200 --users 20        # a quick run
     python bench/load.py --no-validate                # skip the fake's OpenAPI checks (fake-side CPU only)
     python bench/load.py --image-kib 1500             # images of real size (the fakes keep them all in memory)
@@ -45,9 +51,11 @@ from pathlib import Path
 from fakes.discord import FakeDiscord, FakeInteraction
 from fakes.scenario import FakeScenario
 
-TARGET_CPU_MS = 20.0
-TARGET_RSS_MB = 250.0
-TARGET_P95_S = 1.5
+TARGET_CPU_MS = 10.0
+TARGET_RSS_MB = 150.0
+TARGET_P95_S = 0.5
+TARGET_API_PER_JOB = 3.0
+TARGET_429S = 3
 FIRST_USER_ID = 300_000_000_000_000_000
 FOOTER = re.compile(r"Job (\S+) · Scenario (\S+)")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -102,6 +110,7 @@ async def start_bot(
         DATABASE_URL=f"sqlite:///{workdir}/bench.db",
         DEV_GUILD_ID=str(fd.guild_id),
         MAX_PARALLEL_JOBS=args.max_parallel,
+        STATUS_MODE=args.status_mode,
         MAX_QUEUED_PER_USER=str(min(max(-(-args.jobs // args.users), 5), 100)),
         LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
@@ -196,6 +205,7 @@ class Report:
     users: int
     ceiling: int
     validate: bool
+    mode: str = "batched"
     wall: float = 0.0
     cpu: float = 0.0
     cpu_startup: float = 0.0
@@ -270,7 +280,7 @@ async def run(args: argparse.Namespace) -> Report:
         use_big_images(fake, noise_png(args.image_kib))
     scenario_url = await fake.start()
     users = [fd.user(FIRST_USER_ID + n, f"user{n}").id for n in range(args.users)]
-    report = Report(args.jobs, args.users, args.ceiling, args.validate)
+    report = Report(args.jobs, args.users, args.ceiling, args.validate, args.status_mode)
 
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
         workdir = Path(tmp)
@@ -286,7 +296,8 @@ async def run(args: argparse.Namespace) -> Report:
             discord_before = len(fd.requests)
             scenario_before = len(fake.request_log)
             print(
-                f"bot pid {bot.pid} ready: {report.cpu_startup:.2f} s CPU and {report.rss_start_mb:.0f} MB RSS "
+                f"STATUS_MODE={args.status_mode}: bot pid {bot.pid} ready: {report.cpu_startup:.2f} s CPU and "
+                f"{report.rss_start_mb:.0f} MB RSS "
                 f"at start-up; sending {args.jobs} /imagine from {args.users} users…",
                 file=sys.stderr,
             )
@@ -432,6 +443,43 @@ def print_report(r: Report) -> None:
         print(f"latency mean {statistics.mean(r.latencies):.2f} s over {len(r.latencies)} delivered jobs")
 
 
+def api_requests(r: Report) -> int:
+    """Requests to Scenario's API: everything but image downloads from its CDN."""
+    return sum(count for kind, count in r.scenario.items() if kind != "CDN download")
+
+
+def print_side_by_side(reports: list[Report]) -> None:
+    """One column per status mode, the targets of issue 11 beside them."""
+    print(f"\n## {reports[0].jobs} jobs from {reports[0].users} users, fake plan ceiling {reports[0].ceiling}\n")
+    header = "| | " + " | ".join(f"`STATUS_MODE={r.mode}`" for r in reports) + " | target |"
+    print(header)
+    print("|---" * (len(reports) + 2) + "|")
+
+    def row(name: str, cell, target: str = "") -> None:  # type: ignore[no-untyped-def]
+        print(f"| {name} | " + " | ".join(cell(r) for r in reports) + f" | {target} |")
+
+    def lat(r: Report, q: float | None) -> float:
+        if not r.latencies:
+            return float("nan")
+        return max(r.latencies) if q is None else percentile(r.latencies, q)
+
+    row("delivered", lambda r: f"{r.delivered} / {r.jobs}", "all")
+    row("added latency p50", lambda r: f"{lat(r, 50):.2f} s")
+    row("added latency p95", lambda r: f"{lat(r, 95):.2f} s", f"≤ {TARGET_P95_S:g} s")
+    row("added latency max", lambda r: f"{lat(r, None):.2f} s")
+    row("Scenario API requests per job", lambda r: f"{api_requests(r) / r.jobs:.2f}", f"≤ {TARGET_API_PER_JOB:g}")
+    row(
+        "… of which status looks",
+        lambda r: f"{(r.scenario['GET /jobs'] + r.scenario['GET /jobs/{id}']) / r.jobs:.2f}",
+    )
+    row("image downloads (CDN) per job", lambda r: f"{r.scenario['CDN download'] / r.jobs:.2f}")
+    row("Scenario 429s", lambda r: str(r.refusals), f"≤ {TARGET_429S}")
+    row("Discord requests per job", lambda r: f"{sum(r.discord.values()) / r.jobs:.2f}")
+    row("CPU per job", lambda r: f"{r.cpu / r.jobs * 1000:.1f} ms", f"≤ {TARGET_CPU_MS:g} ms (1,000 jobs)")
+    row("peak RSS", lambda r: f"{r.rss_peak_mb:.0f} MB", f"≤ {TARGET_RSS_MB:g} MB (1,000 jobs)")
+    row("wall time", lambda r: f"{r.wall:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=1000, help="how many /imagine commands in all")
@@ -456,11 +504,23 @@ def main() -> None:
         help="serve every image as a PNG of about this many KiB (default: the fake's own, about 7 KiB)",
     )
     parser.add_argument("--profile", metavar="FILE", help="run the bot under cProfile, writing FILE")
+    parser.add_argument(
+        "--status-modes",
+        default="batched,per_job",
+        help="the bot's STATUS_MODE for each run, side by side (default: batched,per_job)",
+    )
     args = parser.parse_args()
     if args.validate is None:
         args.validate = FakeDiscord.spec_available()
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    print_report(asyncio.run(run(args)))
+    reports = []
+    for mode in [part.strip() for part in args.status_modes.split(",") if part.strip()]:
+        args.status_mode = mode
+        report = asyncio.run(run(args))
+        print(f"\n### STATUS_MODE={mode}")
+        print_report(report)
+        reports.append(report)
+    print_side_by_side(reports)
 
 
 if __name__ == "__main__":

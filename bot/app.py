@@ -20,6 +20,7 @@ from bot.jobs.store import JobStore
 from bot.library.service import Library
 from bot.posting import DiscordDelivery
 from bot.scenario import ScenarioClient
+from bot.scenario.webhook import WebhookReceiver
 from bot.settings import Settings
 from bot.tree import BotTree
 
@@ -102,6 +103,8 @@ class ScenarioBot(commands.AutoShardedBot):
         )
         self.health: HealthServer | None = None
         """The /metrics, /healthz and /readyz endpoint, when `METRICS_PORT` is set (`open_bot` starts it)."""
+        self.webhook: WebhookReceiver | None = None
+        """The receiver of Scenario's webhooks, when `SCENARIO_WEBHOOK_PORT` is set (`open_bot` starts it)."""
         self.attachment_hosts = set(DISCORD_CDN_HOSTS)
         if settings.discord_api_base_url:
             # Behind a proxy (or a local fake), attachment URLs point at that host instead.

@@ -9,6 +9,7 @@ builds the HTTP session → Scenario client → job store → engine → bot, an
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -21,7 +22,10 @@ from bot.health import HealthServer
 from bot.jobs.config import EngineConfig
 from bot.jobs.store import open_store
 from bot.scenario import ScenarioClient
+from bot.scenario.webhook import WebhookReceiver
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
@@ -36,7 +40,8 @@ async def open_bot(
 
     `config` defaults to `EngineConfig.from_settings(settings)`; `clock` lets tests run time forward.
     Raises `OSError` or `RuntimeError` when the job store cannot be opened, and `HealthServerError` when
-    `METRICS_PORT` is set but cannot be listened on. That endpoint (`bot.health`) answers from here on, before
+    `METRICS_PORT` (or `SCENARIO_WEBHOOK_PORT`) is set but cannot be
+    listened on. That endpoint (`bot.health`) answers from here on, before
     the bot logs in, so `/readyz` says "gateway not connected" until it has.
     """
     if settings.discord_api_base_url:
@@ -74,6 +79,13 @@ async def open_bot(
                             port=settings.metrics_port,
                         )
                     )
+                if settings.scenario_webhook_port is not None:
+                    if bot.engine.watch is None:
+                        log.warning("SCENARIO_WEBHOOK_PORT is ignored with STATUS_MODE=per_job")
+                    else:
+                        bot.webhook = await endpoint.enter_async_context(
+                            WebhookReceiver(bot.engine.watch, port=settings.scenario_webhook_port)
+                        )
                 yield bot
     finally:
         await store.close()

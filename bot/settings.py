@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     job_timeout_seconds: float = Field(default=900.0, gt=0, allow_inf_nan=False)
     scenario_timeout_seconds: float = Field(default=60.0, gt=0, le=600, allow_inf_nan=False)
     max_attachment_mb: float = Field(default=25.0, gt=0, allow_inf_nan=False)
+    # How jobs in flight are watched: one GET /jobs per tick for all of them, or one poller per job.
+    status_mode: Literal["batched", "per_job"] = "batched"
+    status_tick_seconds: float = Field(default=0.3, ge=0.1, le=5.0, allow_inf_nan=False)
+    # Optional: receive Scenario's project webhooks here, as a hint to look at a job at once.
+    scenario_webhook_port: int | None = Field(default=None, ge=0, le=65535)
     # Discord's privileged Message Content intent, switched on in the developer portal too: every plain message
     # in a session's thread is an idea. Off: only messages that mention the bot are.
     message_content_intent: bool = False
@@ -124,6 +129,11 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_case(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("status_mode", mode="before")
+    @classmethod
+    def _status_mode(cls, value: object) -> object:
+        return value.strip().lower().replace("-", "_") if isinstance(value, str) else value
 
     @field_validator("log_format", mode="before")
     @classmethod

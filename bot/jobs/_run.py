@@ -82,7 +82,9 @@ class JobRunner(JobPart):
         async def on_update(update: Job) -> None:
             nonlocal last_status
             status = str(update.status)
-            if status != last_status and status != "success":  # the move to delivering records success
+            if update.status.terminal:
+                return  # recorded with the move to delivering (or failed); an edit now would only delay the result
+            if status != last_status:
                 last_status = status
                 await self._store.update(job.id, scenario_status=status, progress=update.progress)
             await self._board.show(job, texts.running_text(status, update.progress, self.elapsed(job)))
@@ -91,7 +93,7 @@ class JobRunner(JobPart):
         timeout = max(self._config.job_timeout - self.elapsed(job), 30.0)
         try:
             # Scenario's answer to the submission just gave the status: the first poll can wait.
-            final = await self._scenario.wait_for_job(
+            final = await self._status.wait_for_job(
                 job.scenario_job_id, on_update=on_update, timeout=timeout, wait_first=just_sent
             )
         except JobCanceledError as exc:
@@ -178,7 +180,8 @@ class JobRunner(JobPart):
 
     async def download(self, job: JobRecord) -> list[OutputImage]:
         """Fetch a job's output images from Scenario (fresh URLs, capped downloads)."""
-        assets = await self._scenario.get_assets(job.output_asset_ids)
+        # Fetched already by the status loop's tick that saw the job succeed, when it could.
+        assets = await self._watch_assets(job.output_asset_ids) or await self._scenario.get_assets(job.output_asset_ids)
         images = []
         for asset in assets:
             data = await self._scenario.download_asset(asset, max_bytes=self._config.download_cap)

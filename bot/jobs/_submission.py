@@ -41,6 +41,7 @@ from bot.scenario import (
     PlanLimitError,
     ScenarioClient,
     ScenarioError,
+    StatusWatch,
     SubmitFailure,
     submission_failure,
 )
@@ -84,6 +85,12 @@ class JobContext:
     """Told when Scenario answers a job's POST other than with 429 (`accepted`: it created the job)."""
     on_slot_free: Callable[[str], None] = lambda job_id: None
     """Told when a job no longer counts against the plan's ceiling (Scenario finished it)."""
+    watch: StatusWatch | None = None
+    """The process's batched status loop; None: each job polls on its own (`STATUS_MODE=per_job`)."""
+
+
+async def _no_assets(asset_ids: object) -> None:
+    return None
 
 
 class JobPart:
@@ -97,6 +104,8 @@ class JobPart:
         self._clock = context.clock
         self._on_answer = context.on_answer
         self._on_slot_free = context.on_slot_free
+        self._status = context.watch or context.scenario
+        self._watch_assets = context.watch.take_assets if context.watch else _no_assets
 
 
 class Submitter(JobPart):

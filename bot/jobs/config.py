@@ -29,6 +29,11 @@ class EngineConfig:
     max_submit_attempts: int = 3
     """The budget of paid `POST /generate` requests for one job, across restarts (see `_submission.py`)."""
     max_delivery_attempts: int = 3
+    status_mode: str = "batched"
+    """`batched`: one `GET /jobs` a tick watches every job in flight (`bot.scenario.StatusWatch`);
+    `per_job`: each job polls `GET /jobs/{id}` on its own (`bot.scenario.poll_job`)."""
+    status_tick: float = 0.3
+    """Seconds between two batched status looks."""
     budget_user_daily_cu: float | None = None
     """CU one person may spend per UTC day (None: unlimited); a server's admins can override it there."""
     budget_server_monthly_cu: float | None = None
@@ -48,6 +53,8 @@ class EngineConfig:
             "max_queued_per_user": settings.max_queued_per_user,
             "job_timeout": settings.job_timeout_seconds,
             "submit_settle_seconds": settings.scenario_timeout_seconds * 1.25,
+            "status_mode": settings.status_mode,
+            "status_tick": settings.status_tick_seconds,
             "budget_user_daily_cu": settings.budget_user_daily_cu,
             "budget_server_monthly_cu": settings.budget_server_monthly_cu,
             "budget_total_monthly_cu": settings.budget_total_monthly_cu,

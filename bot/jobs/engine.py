@@ -30,7 +30,7 @@ from bot.jobs.models import JobRecord, JobState
 from bot.jobs.queue import JobQueue
 from bot.jobs.status import EngineStatus, read_status
 from bot.jobs.store import JobStore
-from bot.scenario import ScenarioClient
+from bot.scenario import ScenarioClient, StatusWatch
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,12 @@ class JobEngine:
         self.queue = JobQueue(
             store, self.board, self.config, clock, start=self._spawn, spawn=self._spawn_aux, budgets=self.budgets
         )
-        context = JobContext(store, scenario, self.board, self.config, clock, self.queue.answered, self.queue.slot_free)
+        self.watch: StatusWatch | None = None
+        if self.config.status_mode == "batched":
+            self.watch = StatusWatch(scenario, tick=self.config.status_tick, clock=clock.monotonic, sleep=clock.sleep)
+        context = JobContext(
+            store, scenario, self.board, self.config, clock, self.queue.answered, self.queue.slot_free, self.watch
+        )
         self.runner = JobRunner(context)
 
     # -- life of the engine ----------------------------------------------------------------------------
@@ -92,6 +97,8 @@ class JobEngine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self.watch is not None:
+            await self.watch.close()
         log.info("Job engine stopped; %d unfinished job(s) will resume at the next start", in_flight)
 
     # -- what requesters do ----------------------------------------------------------------------------

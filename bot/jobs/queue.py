@@ -26,8 +26,9 @@ from bot.sessions.admission import join_session
 
 log = logging.getLogger(__name__)
 
-POSITION_COALESCE_SECONDS = 0.25
-"""A burst of starts moves many places in line at once: one round of position edits covers them all."""
+POSITION_COALESCE_SECONDS = 1.0
+"""A burst of starts moves many places in line at once: one round of position edits covers them all (a second
+of starts under a ceiling of 10 is about three moves, shown as one edit)."""
 
 
 class JobQueue:

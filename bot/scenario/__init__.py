@@ -5,6 +5,9 @@
     job = await client.wait_for_job(result.job.job_id, on_update=show_progress)
     assets = await client.get_assets(job.asset_ids)
 
+Many jobs in flight are better watched together: `StatusWatch(client).wait_for_job(...)` has the same
+contract as `client.wait_for_job` but one `GET /jobs` a tick serves them all (`_watch.py`).
+
 See `_client.py` for which requests are retried. The client is transport only for the paid
 `POST /generate`: one attempt per `submit_generate`; `submission_failure` says what a failure means and
 `find_submitted_job` looks for a job whose answer was lost, and the caller decides whether to send again.
@@ -15,6 +18,7 @@ from __future__ import annotations
 from bot.images import ImageTooLargeError  # raised by `upload_image`; one class with the image code's
 from bot.scenario._client import DEFAULT_BASE_URL, ScenarioClient
 from bot.scenario._http import read_capped
+from bot.scenario._watch import StatusWatch
 from bot.scenario.errors import (
     MAX_UPLOAD_BYTES,
     APIConnectionError,
@@ -115,6 +119,7 @@ __all__ = [
     "ScenarioError",
     "ServerError",
     "StatusChange",
+    "StatusWatch",
     "SubmitFailure",
     "poll_job",
     "read_capped",

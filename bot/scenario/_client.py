@@ -209,6 +209,48 @@ class ScenarioClient:
             params["createdAfter"] = _iso(created_after)
         if types:
             params["types"] = ",".join(types)
+        jobs, _ = await self._pages(params, max_pages)
+        return jobs
+
+    async def list_updated_jobs(
+        self,
+        updated_after: datetime,
+        *,
+        types: Collection[str] = ("custom",),
+        max_pages: int = 10,
+        wanted: Callable[[Mapping[str, Any]], bool] | None = None,
+    ) -> tuple[list[Job], bool, datetime | None]:
+        """Jobs of `types` updated strictly after `updated_after`, most recently updated first (for a batched
+        status look), following `nextPaginationToken` for up to `max_pages` pages of 100.
+
+        Returns the jobs, whether that reached the end of the listing (False: it stopped with a token left),
+        and the newest `updatedAt` listed. `wanted` sees each raw job first: only those it keeps are parsed
+        (a busy team lists many jobs that are none of the caller's business, or carry no news).
+        """
+        params = {"pageSize": "100", "updatedAfter": _iso(updated_after), "types": ",".join(types)}
+        newest: list[datetime] = []
+
+        def keep(raw: Mapping[str, Any]) -> bool:
+            stamp = raw.get("updatedAt")
+            if isinstance(stamp, str):
+                try:
+                    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+                except ValueError:
+                    pass
+                else:
+                    if moment.tzinfo is None:
+                        moment = moment.replace(tzinfo=UTC)
+                    if not newest or moment > newest[0]:
+                        newest[:] = [moment]
+            return wanted is None or wanted(raw)
+
+        jobs, complete = await self._pages(params, max_pages, keep)
+        return jobs, complete, newest[0] if newest else None
+
+    async def _pages(
+        self, params: dict[str, str], max_pages: int, keep: Callable[[Mapping[str, Any]], bool] | None = None
+    ) -> tuple[list[Job], bool]:
+        # A short or empty page may still carry a token: only a page without one ends the listing.
         jobs: list[Job] = []
         for _ in range(max_pages):
             data = (await self._request("GET", "/jobs", params=params)).data
@@ -216,15 +258,17 @@ class ScenarioClient:
             if not isinstance(raw_jobs, list):
                 raise APIResponseValidationError("Scenario's answer to GET /jobs has no 'jobs' list")
             for raw in raw_jobs:
+                if keep is not None and isinstance(raw, dict) and not keep(raw):
+                    continue
                 try:
                     jobs.append(Job.model_validate(raw))
                 except ValidationError as exc:
                     log.warning("Skipping a job Scenario listed that could not be read: %s", _first_error(exc))
             token = data.get("nextPaginationToken")
             if not token or not isinstance(token, str):
-                break
-            params["paginationToken"] = token
-        return jobs
+                return jobs, True
+            params = {**params, "paginationToken": token}
+        return jobs, False
 
     async def wait_for_job(
         self,

@@ -72,6 +72,11 @@ class FakeScenario:
         self.assets: dict[str, FakeAsset] = {}
         self.uploads: list[str] = []
         self.status_first_seen: dict[str, dict[str, float]] = {}
+        self.list_queries: list[dict[str, str]] = []
+        """The query of every `GET /jobs`, in order."""
+        self.list_page_limit: int | None = None
+        """At most this many jobs on a `GET /jobs` page, whatever `pageSize` asks (the rest on later pages)."""
+        self._hide_next = 0
 
         self.faults = FaultQueue()
         self._outcomes: deque[tuple[str, str, bool] | None] = deque()  # None = cancel, else (error, hint, refund)
@@ -127,6 +132,11 @@ class FakeScenario:
         """The next created job ends in `canceled`."""
         self._outcomes.append(None)
 
+    def hide_next_job_from_list(self, count: int = 1) -> None:
+        """The next `count` created jobs never appear in `GET /jobs` (a misbehaving list); `GET /jobs/{id}`
+        still answers for them."""
+        self._hide_next += count
+
     def expire_urls(self) -> None:
         """Every CDN URL issued so far now answers 403 (its signature no longer verifies)."""
         self._url_key = secrets.token_bytes(16)
@@ -178,7 +188,9 @@ class FakeScenario:
             author_id=self.author_id,
             fail=fail,
             canceled=canceled,
+            listed=self._hide_next <= 0,
         )
+        self._hide_next = max(self._hide_next - 1, 0)
         self.jobs[job.job_id] = job
         if job.success_at is None:
             return job

@@ -3,6 +3,9 @@
 With `status`, `type`/`types` or `workflowId` the API sorts by update date and only `updatedAfter`
 applies; without them it sorts by creation date and only `createdAfter` applies. The fake answers
 400 when a date filter is used with the wrong kind of query, the strict reading of "only allowed".
+`updatedAfter` is strict (a job updated at exactly that millisecond is not listed). A page can be shorter than
+`pageSize` and still carry a token (`FakeScenario.list_page_limit`), and a job can be left out of every
+listing (`FakeScenario.hide_next_job_from_list`): the misbehaviour a careful client must survive.
 """
 
 from __future__ import annotations
@@ -36,7 +39,10 @@ MAX_PAGE_SIZE = 100
 
 def list_jobs(fake: FakeScenario, query: Mapping[str, str]) -> dict[str, Any]:
     """The `{"jobs": [...], "nextPaginationToken"?: ...}` body; raises ValueError on a bad query."""
+    fake.list_queries.append(dict(query))
     page_size = _page_size(query.get("pageSize"))
+    if fake.list_page_limit is not None:
+        page_size = min(page_size, fake.list_page_limit)
     offset = _offset(query.get("paginationToken"))
     status = query.get("status")
     if status is not None and status not in JOB_STATUSES:
@@ -55,7 +61,7 @@ def list_jobs(fake: FakeScenario, query: Mapping[str, str]) -> dict[str, Any]:
     tb = fake.timebase
     rows = []
     for job in fake.jobs.values():
-        if job.created_at > now:
+        if job.created_at > now or not job.listed:
             continue
         view = job.view(now)
         if status is not None and view.status != status:

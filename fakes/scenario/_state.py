@@ -15,6 +15,9 @@ _PHASES: tuple[tuple[str, float], ...] = (
     ("in-progress", 0.25),
     ("finalizing", 0.9),
 )
+PROGRESS_STEPS = 17
+"""While `in-progress`, progress rises in this many even steps from 0.10 to 0.95, as providers report it;
+each step is an update of the job, so `updatedAt` moves with it and `GET /jobs?updatedAfter=` lists it."""
 TERMINAL_STATUSES = frozenset({"success", "failure", "canceled"})
 JOB_STATUSES = (
     "pending",
@@ -97,6 +100,8 @@ class FakeJob:
     author_id: str
     fail: tuple[str, str] | None = None
     canceled: bool = False
+    listed: bool = True
+    """False: `GET /jobs` leaves this job out (a misbehaving list, for tests); `GET /jobs/{id}` still has it."""
     disable_refund: bool = False
     asset_ids: list[str] = field(default_factory=list)
 
@@ -136,19 +141,20 @@ class FakeJob:
         """The job's status, progress and history at clock time `now`."""
         history = [step for step in self.timeline() if step[1] <= now] or [self.timeline()[0]]
         status, since = history[-1]
-        return JobView(status, self._progress(status, now), history, since)
-
-    def _progress(self, status: str, now: float) -> float:
-        if status == "success":
-            return 1.0
-        if status == "finalizing":
-            return 0.95
         if status != "in-progress":
-            return 0.0
+            return JobView(status, self._progress(status), history, since)
+        # The job was last updated at its latest progress step.
         start = self.created_at + 0.25 * self.duration
         span = 0.65 * self.duration
         fraction = min(max((now - start) / span, 0.0), 1.0) if span > 0 else 1.0
-        return round(0.1 + 0.85 * fraction, 3)
+        step = min(int(fraction * PROGRESS_STEPS + 1e-9), PROGRESS_STEPS - 1)
+        progress = round(0.1 + 0.85 * step / PROGRESS_STEPS, 3)
+        return JobView(status, progress, history, max(since, start + span * step / PROGRESS_STEPS))
+
+    def _progress(self, status: str) -> float:
+        if status == "success":
+            return 1.0
+        return 0.95 if status == "finalizing" else 0.0
 
 
 @dataclass

@@ -24,7 +24,8 @@ from fakes.discord import FakeDiscord, FakeInteraction
 from fakes.scenario import FakeScenario, Fault
 from tests.cogs.conftest import World, output_bytes, posts_with, stop_world
 
-JOB_BY_ID = r"^/v1/jobs/job_"
+STATUS_LOOK = r"^/v1/jobs(/job_\w+)?$"
+"""A status look: `GET /jobs` (the batched status loop, the default) or `GET /jobs/{id}` (`STATUS_MODE=per_job`)."""
 GENERATE = r"^/v1/generate/"
 REQUEST_TIMEOUT = 1.5
 """Seconds the bot waits for Scenario: long enough that no ordinary request times out on a busy machine,
@@ -88,10 +89,10 @@ def scenario_requests(world: World, method: str, pattern: str) -> list[str]:
 
 async def test_polls_that_time_out_are_retried(real_time_world: World) -> None:
     world = real_time_world
-    world.scenario.inject(Fault("GET", JOB_BY_ID, kind="delay", delay=SCENARIO_DELAY, times=3))
+    world.scenario.inject(Fault("GET", STATUS_LOOK, kind="delay", delay=SCENARIO_DELAY, times=3))
     interaction = await world.discord.send_command("imagine", {"prompt": "patience"})
     await delivered_once(world, interaction)
-    assert len(scenario_requests(world, "GET", JOB_BY_ID)) >= 4  # three timed out, then one answered
+    assert len(scenario_requests(world, "GET", STATUS_LOOK)) >= 4  # three timed out, then one answered
     await still_serving(world)
 
 

@@ -26,7 +26,7 @@ async def ask_status(world: World, **options: object):
 
 async def test_status_reports_the_line_the_last_errors_the_wait_and_todays_spend(world: World) -> None:
     # One job, through a Scenario 503 on a poll (the client retries) and a Discord 404 on a progress edit.
-    world.scenario.inject(Fault("GET", r"^/v1/jobs/job_", status=503))
+    world.scenario.inject(Fault("GET", r"^/v1/jobs$", status=503))  # the batched status look
     world.discord.inject("PATCH", PROGRESS_EDIT, 404, json={"message": "Unknown Message", "code": 10008})
     interaction = await world.discord.send_command("imagine", {"prompt": "a lighthouse at dusk"})
     await world.result_of(interaction)
@@ -46,7 +46,7 @@ async def test_status_reports_the_line_the_last_errors_the_wait_and_todays_spend
     assert lines[2] == f"⏱️ Request → result: p95 **{wait}** over 1 job(s) in the last hour"
     assert lines[3] == f"💳 Spent today (UTC): **{job.cost:g} CU** over 1 finished job(s)"
     assert re.fullmatch(
-        r"🎨 Last Scenario error: <t:\d+:R> — `Scenario answered 503 ServiceUnavailableError to GET /jobs/\{id\}: "
+        r"🎨 Last Scenario error: <t:\d+:R> — `Scenario answered 503 ServiceUnavailableError to GET /jobs: "
         r"Service Unavailable \(request id req_\w+\)`",
         lines[4],
     ), lines[4]

@@ -11,7 +11,8 @@ from fakes.discord import FakeInteraction, FakeMessage
 from fakes.scenario import Fault
 from tests.e2e.conftest import CHANNEL_MESSAGES, E2E, WEBHOOK_MESSAGE, MakeE2E, job_id_of
 
-JOB_BY_ID = r"^/v1/jobs/job_"
+STATUS_LOOK = r"^/v1/jobs(/job_\w+)?$"
+"""A status look: `GET /jobs` (the batched status loop, the default) or `GET /jobs/{id}` (`STATUS_MODE=per_job`)."""
 
 
 async def delivered_once(e2e: E2E, interaction: FakeInteraction) -> None:
@@ -42,10 +43,10 @@ async def failure_notice(e2e: E2E, interaction: FakeInteraction, state: str = "f
 
 async def test_a_burst_of_5xx_while_polling(e2e: E2E) -> None:
     # Four in a row outlast the client's own retries (3 attempts), so polling itself must carry on.
-    e2e.scenario.inject(Fault("GET", JOB_BY_ID, status=503, times=4))
+    e2e.scenario.inject(Fault("GET", STATUS_LOOK, status=503, times=4))
     interaction = await e2e.imagine()
     await delivered_once(e2e, interaction)
-    assert len(e2e.scenario_requests("GET", JOB_BY_ID)) >= 5
+    assert len(e2e.scenario_requests("GET", STATUS_LOOK)) >= 5
     await e2e.assert_still_serving()
 
 
@@ -76,7 +77,7 @@ async def test_get_bulk_down_for_longer_the_images_are_kept_for_show(e2e: E2E) -
 
 async def test_connection_resets_while_polling(e2e: E2E) -> None:
     # aiohttp resends an idempotent GET once by itself on a dropped connection: two resets reach the client.
-    e2e.scenario.inject(Fault("GET", JOB_BY_ID, kind="reset_before", times=4))
+    e2e.scenario.inject(Fault("GET", STATUS_LOOK, kind="reset_before", times=4))
     interaction = await e2e.imagine()
     await delivered_once(e2e, interaction)
     await e2e.assert_still_serving()
@@ -117,7 +118,7 @@ async def test_a_5xx_from_scenario_on_generate_is_sent_again_once(e2e: E2E) -> N
 
 async def test_malformed_json_on_generate_and_while_polling(e2e: E2E) -> None:
     e2e.scenario.inject(Fault("POST", r"^/v1/generate/", kind="malformed"))
-    e2e.scenario.inject(Fault("GET", JOB_BY_ID, kind="malformed", times=2))
+    e2e.scenario.inject(Fault("GET", STATUS_LOOK, kind="malformed", times=2))
     interaction = await e2e.imagine()
     await delivered_once(e2e, interaction)
     assert len(e2e.scenario.generate_calls) == 1  # the job behind the unreadable answer was found, not re-made
@@ -126,7 +127,7 @@ async def test_malformed_json_on_generate_and_while_polling(e2e: E2E) -> None:
 
 async def test_a_slow_scenario(e2e: E2E) -> None:
     e2e.scenario.inject(Fault("POST", r"^/v1/generate/", kind="delay", delay=1.0))
-    e2e.scenario.inject(Fault("GET", JOB_BY_ID, kind="delay", delay=1.0, times=2))
+    e2e.scenario.inject(Fault("GET", STATUS_LOOK, kind="delay", delay=1.0, times=2))
     interaction = await e2e.imagine()
     await delivered_once(e2e, interaction)
     await e2e.assert_still_serving()

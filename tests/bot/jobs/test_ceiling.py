@@ -22,7 +22,8 @@ async def test_the_first_429_sets_the_ceiling_exactly_and_is_the_only_one(harnes
     harness.fake.parallel_limit = 4
     harness.fake.job_duration = 300.0  # long enough for the line to reach the plan's ceiling
     # MAX_PARALLEL_JOBS=auto: nothing configured (and no probing for a bigger plan during this test).
-    engine = harness.engine(max_queued_per_user=10, ceiling_probe_seconds=10_000.0)
+    # (A slow status tick: looking 3 times a second at jobs of 5 minutes only makes the test slow.)
+    engine = harness.engine(max_queued_per_user=10, ceiling_probe_seconds=10_000.0, status_tick=3.0)
     await engine.start()
     assert engine.queue.ceiling.known is None
     burst = await submit_burst(harness, engine, jobs=20, users=10)

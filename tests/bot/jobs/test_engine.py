@@ -272,6 +272,7 @@ async def test_far_back_positions_are_shown_at_most_every_30_s_and_every_move_ne
     assert not board.position_worth_showing("job", 300)  # a long line moves often: not on every move
     harness.clock.advance(30.0)
     assert board.position_worth_showing("job", 250)
-    assert board.position_worth_showing("job", 10)
-    assert board.position_worth_showing("job", 9)
-    assert not board.position_worth_showing("job", 9)
+    assert not board.position_worth_showing("job", 10)  # within 30 s, and not yet near the front
+    assert board.position_worth_showing("job", 5)
+    assert board.position_worth_showing("job", 4)
+    assert not board.position_worth_showing("job", 4)

@@ -69,7 +69,8 @@ async def test_a_lost_post_not_listed_yet_is_looked_for_again_after_the_settle_w
     harness.fake.inject(Fault(method="POST", path=GENERATE, status=504))
     job = await run_one(harness, submit_settle_seconds=75.0, max_submit_attempts=BUDGET)
 
-    searches = [path for method, path in harness.fake.request_log if method == "GET" and path == "/v1/jobs"]
+    # The searches for the lost job (by creation date), not the status loop's looks (by update date).
+    searches = [query for query in harness.fake.list_queries if "createdAfter" in query]
     assert len(searches) == 2  # at once, and again once the POST must have settled
     assert 75.0 in harness.clock.sleeps
     assert posts(harness) == 2  # nothing found: sent once more, within the budget
