@@ -20,7 +20,12 @@ FIELDS: tuple[str, ...] = tuple(JobRecord.model_fields)
 COLUMNS = ", ".join(FIELDS)
 JSON_FIELDS = frozenset(
     {
-        "inputs", "uploaded_asset_ids", "output_asset_ids", "seeds", "delivered_message_ids", "nsfw_labels",
+        "inputs",
+        "uploaded_asset_ids",
+        "output_asset_ids",
+        "seeds",
+        "delivered_message_ids",
+        "nsfw_labels",
         "option_sources",
     }
 )

@@ -90,6 +90,7 @@ class JobStore(Protocol):
 
     async def save_server_settings(self, guild_id: int, settings: ServerSettings) -> None:
         """Replace a server's `/config` settings (one statement: every process reads the new ones at once)."""
+
     # -- the library: saved characters and styles, personal defaults (`bot.library`) ---------------------
     # Names are unique per owner and per server (shared items), case-insensitively: a clash raises
     # `bot.library.models.NameTakenError`, atomically, whoever saves at the same moment.
