@@ -50,7 +50,9 @@ class ProgressBoard:
 
     async def show(self, job: JobRecord, text: str, *, force: bool = False) -> None:
         """Show `text` now, or at the end of the throttle interval if the last edit was too recent."""
-        text += texts.estimate_note(job.estimate_cu)  # what the wait will cost: `≈ 12 CU`
+        await self._put(job, text + texts.estimate_note(job.estimate_cu), force=force)  # the wait's cost: `≈ 12 CU`
+
+    async def _put(self, job: JobRecord, text: str, *, force: bool) -> None:
         if job.id in self._closed:
             return
         last = self._shown.get(job.id)
@@ -78,7 +80,7 @@ class ProgressBoard:
         await self._sleep(wait)
         pending = self._pending.pop(job_id, None)
         if pending is not None:
-            await self.show(*pending, force=True)
+            await self._put(*pending, force=True)
 
     def remember_position(self, job_id: str, position: int | None) -> None:
         self._positions[job_id] = (self._clock(), position)
