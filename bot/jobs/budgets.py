@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.clock import Clock
 from bot.errors import InvalidInputError, NotAllowedError, UserFacingError
@@ -30,6 +30,8 @@ from bot.jobs.pricing import Pricer
 from bot.jobs.spend import BudgetLimit, Scope, day_window, month_window
 from bot.jobs.store import JobStore
 from bot.scenario import BadRequestError, ScenarioClient, ScenarioError
+from bot.sessions import texts as session_texts
+from bot.sessions.admission import SessionBudgetError
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +161,22 @@ class Budgets:
     async def add(self, job: JobRecord) -> None:
         """Store the job, reserving its estimate, only if it fits every budget (one atomic step)."""
         limits = await self.limits(job.user_id, job.guild_id, job.bot_in_guild)
+        session = await self._store.get_session(job.session_id) if job.session_id is not None else None
+        if session is not None and session.budget_cu is not None:
+            # Reserved in the same atomic step, so two processes taking ideas at once never pass the session's cap.
+            ever, never = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+            cap = float(session.budget_cu)
+            limits.append(BudgetLimit(Scope.SESSION, cap, ever, never, session_id=session.thread_id))
         refused = await self._store.add_within_budgets(job, limits)
-        if refused is not None:
-            await self._check(refused, job, await self._store.spent(refused), force=True)
+        if refused is None:
+            return
+        spent = await self._store.spent(refused)
+        if refused.scope is Scope.SESSION and session is not None:
+            log.info("Job %s refused: over session %s's budget", job.id, session.thread_id)
+            raise SessionBudgetError(
+                session_texts.over_budget(session.title, spent, refused.limit_cu, job.estimate_cu or 0.0)
+            )
+        await self._check(refused, job, spent, force=True)
 
     async def _check(self, limit: BudgetLimit, job: JobRecord, spent: float, *, force: bool = False) -> None:
         estimate = job.estimate_cu or 0.0

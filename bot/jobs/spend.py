@@ -19,11 +19,13 @@ CONFIRMATION_TTL = timedelta(days=1)
 
 
 class Scope(StrEnum):
-    """Whose budget: a person's per UTC day, a server's per calendar month, or the whole bot's per month."""
+    """Whose budget: a person's per UTC day, a server's per calendar month, the whole bot's per month, or a
+    brainstorm session's `budget_cu` for its whole life."""
 
     USER = "user"
     SERVER = "server"
     TOTAL = "total"
+    SESSION = "session"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class BudgetLimit:
     resets: datetime
     user_id: int | None = None
     guild_id: int | None = None
+    session_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,8 @@ def limit_filter(limit: BudgetLimit) -> tuple[str, list[object]]:
     """The WHERE condition (with `?` placeholders) selecting the jobs a budget counts, and its parameters."""
     if limit.scope is Scope.USER:
         return "user_id = ? AND created_at >= ?", [limit.user_id, limit.since]
+    if limit.scope is Scope.SESSION:
+        return "session_id = ?", [limit.session_id]
     if limit.scope is Scope.SERVER:
         return "guild_id = ? AND bot_in_guild = ? AND created_at >= ?", [limit.guild_id, True, limit.since]
     return "created_at >= ?", [limit.since]

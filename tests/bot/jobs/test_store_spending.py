@@ -113,3 +113,20 @@ async def test_a_request_left_waiting_a_day_expires(make_store: MakeStore) -> No
         now[0] = T0 + timedelta(days=1, minutes=1)
         assert await s.take_confirmation(stale.id) is None  # a price quoted yesterday is asked for again
         assert await s.take_confirmation(fresh.id) == fresh
+
+
+async def test_a_sessions_budget_counts_its_ideas_and_is_never_overshot_by_several_processes(
+    make_store: MakeStore,
+) -> None:
+    session = BudgetLimit(Scope.SESSION, 35, T0 - timedelta(days=365), DAY_END, session_id=7)
+    async with contextlib.AsyncExitStack() as stack:
+        stores = [await stack.enter_async_context(make_store()) for _ in range(3)]  # three bot processes
+        await stores[0].add(record(2, session_id=8, cost=100, state=JobState.DELIVERED))  # another session's
+        await stores[0].add(record(2, session_id=7, cost=5, state=JobState.DELIVERED))
+        jobs = [record(n % 4, session_id=7, estimate_cu=10) for n in range(9)]  # several people's ideas at once
+        admissions = (stores[n % 3].add_within_budgets(job, [session]) for n, job in enumerate(jobs))
+        results = await asyncio.gather(*admissions)
+
+        assert sum(refused is None for refused in results) == 3  # 5 spent + 3 ideas of 10 fit 35; a fourth would not
+        assert all(refused == session for refused in results if refused is not None)
+        assert await stores[2].spent(session) == 35
