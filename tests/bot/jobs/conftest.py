@@ -70,8 +70,9 @@ class Harness:
         self.engines.append(engine)
         return engine
 
-    async def settle(self, predicate: Callable[[], bool] | None = None, timeout: float = 20.0) -> None:
+    async def settle(self, predicate: Callable[[], bool] | None = None, timeout: float = 60.0) -> None:
         """Let the engine work (loopback I/O is real) until every job is finished or `predicate` holds."""
+        # `timeout` (real seconds) only guards against a hang on a busy machine: it is no speed requirement.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:

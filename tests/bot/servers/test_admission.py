@@ -6,7 +6,6 @@ import pytest
 
 from bot.errors import InvalidInputError, NotAllowedError, QueueFullError
 from bot.jobs.models import Command, JobRecord
-from bot.options import resolve
 from bot.servers import ServerSettings, screen
 
 
@@ -42,17 +41,3 @@ def test_limits() -> None:
         screen(job(inputs={"prompt": "x", "numOutputs": 3}), settings, queued_here=0)
     with pytest.raises(QueueFullError, match="1 jobs waiting in this server"):
         screen(job(), settings, queued_here=1)
-
-
-def test_options_come_from_the_first_layer_that_sets_them() -> None:
-    explicit = {"speed": None, "count": 3, "size": None, "expand_prompt": None}
-    person = {"speed": "quality"}
-    server = {"speed": "turbo", "size": "square", "count": 2}
-    assert resolve(explicit, person, server) == {
-        "speed": "quality",
-        "count": 3,
-        "size": "square",
-        "expand_prompt": None,
-    }
-    assert resolve({"speed": None}, {}, {}) == {"speed": None}
-    assert resolve({}, server, names=["count"]) == {"count": 2}
