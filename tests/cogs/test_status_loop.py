@@ -65,6 +65,8 @@ async def test_a_scenario_webhook_makes_the_bot_look_at_the_job_at_once(make_wor
     job = await world.job_for(interaction)
     await world.wait_for(lambda: world.scenario.jobs)
     [scenario_job_id] = world.scenario.jobs
+    # The hint is for a job the bot waits on: Scenario may have made it before the bot has read its answer.
+    await world.wait_for(lambda: scenario_job_id in world.bot.engine.watch._waiters)
     world.clock.advance(60)  # it has ended at Scenario
 
     async with aiohttp.ClientSession() as session:

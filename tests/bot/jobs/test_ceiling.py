@@ -49,8 +49,11 @@ async def test_a_number_caps_the_ceiling_and_spares_the_429s(harness: Harness) -
 
 async def test_a_plan_that_grows_is_noticed_with_a_handful_of_429s(harness: Harness) -> None:
     harness.fake.parallel_limit = 2
-    harness.fake.job_duration = 20.0
-    engine = harness.engine(max_queued_per_user=40, ceiling_probe_seconds=5.0)
+    # Every sleep on the fake clock moves time on at once, and more than one loop sleeps on it (status looks,
+    # progress throttles): long jobs and probe waits, in the same ratio, keep that race from ending jobs between
+    # two POSTs.
+    harness.fake.job_duration = 600.0  # under the 900 s job timeout
+    engine = harness.engine(max_queued_per_user=40, ceiling_probe_seconds=150.0, status_tick=10.0)
     await engine.start()
     await submit_burst(harness, engine, jobs=12, users=6)
     await harness.settle(lambda: engine.queue.ceiling.known == 2)

@@ -62,10 +62,10 @@ async def test_one_users_burst_does_not_hold_back_another_user(harness: Harness)
 
 async def test_waiting_users_see_their_position_move_up(harness: Harness) -> None:
     engine = harness.engine(max_parallel=1)
-    await engine.start()
     jobs = [new_job(user_id=user, prompt=f"user {user}") for user in (1, 2, 3)]
-    for job in jobs:
+    for job in jobs:  # all in line before the engine starts: each admission's pace cannot move anyone
         await engine.submit(job)
+    await engine.start()
     await harness.settle()
 
     last = harness.delivery.progress[jobs[2].id]
