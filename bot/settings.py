@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     max_queued_per_user: int = Field(default=5, ge=1, le=100)
     job_timeout_seconds: float = Field(default=900.0, gt=0, allow_inf_nan=False)
     scenario_timeout_seconds: float = Field(default=60.0, gt=0, le=600, allow_inf_nan=False)
+    # With PostgreSQL: a job whose process stopped answering is taken over by another after this long.
+    job_lease_seconds: float = Field(default=30.0, ge=3, le=3600, allow_inf_nan=False)
     max_attachment_mb: float = Field(default=25.0, gt=0, allow_inf_nan=False)
     # How jobs in flight are watched: one GET /jobs per tick for all of them, or one poller per job.
     status_mode: Literal["batched", "per_job"] = "batched"

@@ -18,6 +18,9 @@ class EngineConfig:
     """With a learned ceiling and work waiting at it this long, one job more is tried, in case the plan grew;
     a probe that meets a 429 doubles the wait (up to 32 times), so a whole run sees only a handful of 429s."""
     max_queued_per_user: int = 5
+    lease_seconds: float = 30.0
+    """With PostgreSQL: how long a job stays with a process that stopped answering before another takes it over
+    (renewed every third of it, at most every 5 s)."""
     job_timeout: float = 900.0
     download_cap: int = 64 * 1024 * 1024
     progress_interval: float = 2.0
@@ -51,6 +54,7 @@ class EngineConfig:
         values: dict[str, object] = {
             "max_parallel": None if settings.max_parallel_jobs == "auto" else settings.max_parallel_jobs,
             "max_queued_per_user": settings.max_queued_per_user,
+            "lease_seconds": settings.job_lease_seconds,
             "job_timeout": settings.job_timeout_seconds,
             "submit_settle_seconds": settings.scenario_timeout_seconds * 1.25,
             "status_mode": settings.status_mode,

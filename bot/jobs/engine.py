@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from bot import logcontext
@@ -22,6 +22,7 @@ from bot.errors import NotAllowedError, UserFacingError
 from bot.jobs import texts
 from bot.jobs._board import ProgressBoard
 from bot.jobs._run import JobRunner
+from bot.jobs._shared_queue import SharedQueue, SharesLine, process_name
 from bot.jobs._submission import JobContext, NoSlot
 from bot.jobs.budgets import Budgets
 from bot.jobs.config import EngineConfig
@@ -57,9 +58,16 @@ class JobEngine:
         self._aux_tasks: set[asyncio.Task[None]] = set()
         self.board = ProgressBoard(delivery, self.config.progress_interval, clock, self._spawn_aux, audit)
         self.budgets = Budgets(store, scenario, self.config, clock)
-        self.queue = JobQueue(
-            store, self.board, self.config, clock, start=self._spawn, spawn=self._spawn_aux, budgets=self.budgets
-        )
+        parts = (store, self.board, self.config, clock)
+        hooks = {"start": self._spawn, "spawn": self._spawn_aux, "budgets": self.budgets}
+        self.queue: JobQueue
+        if isinstance(store, SharesLine):  # PostgreSQL: every process works one line
+            line = store.line(process_name(), self.config.lease_seconds)
+            self.queue = SharedQueue(
+                *parts, line=line, held=self._tasks.keys, lost=self._stop_job, announce=self._announce, **hooks
+            )
+        else:
+            self.queue = JobQueue(*parts, **hooks)  # type: ignore[arg-type]
         self.watch: StatusWatch | None = None
         if self.config.status_mode == "batched":
             self.watch = StatusWatch(scenario, tick=self.config.status_tick, clock=clock.monotonic, sleep=clock.sleep)
@@ -71,12 +79,18 @@ class JobEngine:
     # -- life of the engine ----------------------------------------------------------------------------
     async def start(self) -> None:
         """Resume every unfinished job: queued ones take their place in line, the rest continue."""
-        unfinished = await self.store.unfinished()
-        self.queue.load(unfinished)
+        unfinished = await self.queue.resume()
         if unfinished:
             log.info("Resuming %d unfinished job(s) after a restart", len(unfinished))
+        self._announce(unfinished)
+        self.queue.open = True
+        self.queue.pump()
+
+    def _announce(self, resumed: Sequence[JobRecord]) -> None:
+        """Tell each requester of a resumed job (after a restart, or taken over from a stopped process) that it
+        continues, with where it is now."""
         positions = self.queue.positions()
-        for job in unfinished:
+        for job in resumed:
             if job.state is JobState.DELIVERING:
                 continue  # its result may be posted already (the crash came before it was recorded): no overwrite
             if job.state is JobState.QUEUED:
@@ -86,8 +100,6 @@ class JobEngine:
                 text = texts.running_text(job.scenario_status or "queued", job.progress, self.runner.elapsed(job))
             with logcontext.job_context(job.id, job.guild_id, job.scenario_job_id):  # the notice's task is the job's
                 self._spawn_aux(self.board.show(job, f"{texts.RESTART_NOTE}\n{text}", force=True))
-        self.queue.open = True
-        self.queue.pump()
 
     async def shutdown(self) -> None:
         """Stop taking jobs and stop working; every record stays resumable, running Scenario jobs included."""
@@ -97,6 +109,7 @@ class JobEngine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.queue.hand_back()
         if self.watch is not None:
             await self.watch.close()
         log.info("Job engine stopped; %d unfinished job(s) will resume at the next start", in_flight)
@@ -208,6 +221,12 @@ class JobEngine:
             self._tasks.pop(job_id, None)
             if outcome is None:
                 self.queue.finished(job_id)
+
+    def _stop_job(self, job_id: str) -> None:
+        """Another process took this job over (this one's lease lapsed): stop working on it here."""
+        task = self._tasks.get(job_id)
+        if task is not None:
+            task.cancel()
 
     def _spawn_aux(self, coro: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coro)

@@ -22,6 +22,8 @@ import asyncpg
 from bot.clock import utcnow
 from bot.jobs import _library_postgres, _records
 from bot.jobs._library_postgres import PostgresLibrary
+from bot.jobs._postgres_line import MIGRATION as LINE_MIGRATION
+from bot.jobs._postgres_line import PostgresLine
 from bot.jobs._postgres_sessions import MIGRATION as SESSIONS_MIGRATION
 from bot.jobs._postgres_sessions import PostgresSessions
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS, as_utc
@@ -126,6 +128,7 @@ MIGRATIONS: Sequence[tuple[int, str]] = (
     ),
     (5, SESSIONS_MIGRATION),
     (6, _library_postgres.MIGRATION),
+    (7, LINE_MIGRATION),
 )
 """Schema changes, in order. Never edit a released entry: append a new version instead."""
 
@@ -141,6 +144,11 @@ _MIGRATION_LOCK = 7_316_284_905_112_401
 _BUDGET_LOCK = 7_316_284_905_112_402
 """The `pg_advisory_xact_lock` key every admission within budgets takes: one at a time, across processes."""
 _PLACES = ", ".join(f"${n}" for n in range(1, len(FIELDS) + 1))
+_INSERT = (
+    f"INSERT INTO jobs ({COLUMNS}, lease_owner, lease_until) VALUES ({_PLACES}, ${len(FIELDS) + 1},"
+    f" now() + ${len(FIELDS) + 2} * interval '1 second')"
+)
+"""A new job, leased to the process that admitted it (it speaks for the job while it waits in line)."""
 
 
 class PostgresUnavailable(ConnectionError):
@@ -175,6 +183,7 @@ class PostgresJobStore(PostgresSessions, PostgresLibrary):
         self._connect_timeout = connect_timeout
         self._clock = clock
         self._pool: asyncpg.Pool | None = None
+        self._line: PostgresLine | None = None
 
     def __repr__(self) -> str:
         return f"<PostgresJobStore {self.where}>"
@@ -254,6 +263,23 @@ class PostgresJobStore(PostgresSessions, PostgresLibrary):
         for version in applied:
             log.info("Migrated the job database at PostgreSQL %s to schema version %d", self.where, version)
 
+    def line(self, owner: str, lease_seconds: float) -> PostgresLine:
+        """The shared line (`bot.jobs._postgres_line`) for this process: every job it adds from now on is leased
+        to `owner`. One per store."""
+        self._line = PostgresLine(lambda: self._db, self._connect_one, owner, lease_seconds)
+        return self._line
+
+    async def _connect_one(self) -> asyncpg.Connection:
+        """A connection outside the pool (the line's listener); errors name the server, never the DSN."""
+        try:
+            return await asyncpg.connect(self._dsn, timeout=self._connect_timeout)
+        except Exception as exc:
+            raise PostgresUnavailable(self.where, self._redacted(exc)) from None
+
+    def _owner(self) -> list[Any]:
+        line = self._line
+        return [line.owner, line.lease_seconds] if line is not None else [None, None]
+
     @property
     def _db(self) -> asyncpg.Pool:
         if self._pool is None:
@@ -277,7 +303,7 @@ class PostgresJobStore(PostgresSessions, PostgresLibrary):
         """Insert a new record; ValueError if its id is taken."""
         values = [_to_column(name, getattr(job, name)) for name in FIELDS]
         try:
-            await self._db.execute(f"INSERT INTO jobs ({COLUMNS}) VALUES ({_PLACES})", *values)
+            await self._db.execute(_INSERT, *values, *self._owner())
         except asyncpg.UniqueViolationError as exc:
             raise ValueError(f"A job with id {job.id} already exists") from exc
 
@@ -394,7 +420,7 @@ class PostgresJobStore(PostgresSessions, PostgresLibrary):
                 if await _spent(conn, limit) + estimate > limit.limit_cu:
                     return limit
             try:
-                await conn.execute(f"INSERT INTO jobs ({COLUMNS}) VALUES ({_PLACES})", *values)
+                await conn.execute(_INSERT, *values, *self._owner())
             except asyncpg.UniqueViolationError as exc:
                 raise ValueError(f"A job with id {job.id} already exists") from exc
         return None

@@ -68,16 +68,17 @@ class JobQueue:
         self.closing = False
         metrics.watch_queue(
             waiting=lambda: self.waiting,
-            running=lambda: len(self.scheduler.running),
-            ceiling=lambda: float("nan") if self.scheduler.limit is None else self.scheduler.limit,
+            running=lambda: self.running,
+            ceiling=lambda: float("nan") if self.limit is None else self.limit,
         )
 
     # -- admission -------------------------------------------------------------------------------------
-    def check_capacity(self, user_id: int) -> None:
-        """Raise the reply a requester gets when they cannot queue another job right now."""
+    def check_capacity(self, user_id: int, queued: int | None = None) -> None:
+        """Raise the reply a requester gets when they cannot queue another job right now (`queued`: how many of
+        theirs wait in line, if known better than this process knows)."""
         if self.closing:
             raise ShuttingDownError(texts.RESTARTING)
-        if self.queued_count(user_id) >= self._config.max_queued_per_user:
+        if (self.queued_count(user_id) if queued is None else queued) >= self._config.max_queued_per_user:
             raise QueueFullError(texts.queue_full(self._config.max_queued_per_user))
 
     async def admit(self, job: JobRecord, *, confirmed: bool = False) -> int:
@@ -88,14 +89,15 @@ class JobQueue:
         rules = await self.check_server(job)  # before Scenario is asked anything, even a free price quote
         job = await self._budgets.price(job, confirmed=confirmed)  # the dry run, outside the lock
         async with self._admit_lock:
-            self.check_capacity(job.user_id)
-            self.screen(job, rules)  # again, with the line as it is now
+            queued, queued_here = await self.waiting_for(job)
+            self.check_capacity(job.user_id, queued)
+            self.screen(job, rules, queued_here)  # again, with the line as it is now
             job = await join_session(self._store, job)
             job = job.model_copy(update={"state": JobState.QUEUED, "created_at": self._clock.now()})
             await self._budgets.add(job)  # stored only within every budget, its estimate reserved
             self._queued[job.id] = job
-            self.scheduler.add(job.id, job.user_id)
-        position = self.scheduler.position(job.id) or 1
+            self._enter_line(job)
+        position = await self.place(job.id) or 1
         self._board.remember_position(job.id, position)
         await self._board.show(job, texts.queued_text(position))
         self.pump()
@@ -110,9 +112,22 @@ class JobQueue:
         self.screen(job, rules)
         return rules
 
-    def screen(self, job: JobRecord, rules: servers.ServerSettings | None) -> None:
+    def screen(self, job: JobRecord, rules: servers.ServerSettings | None, queued_here: int | None = None) -> None:
         if rules is not None:
-            servers.screen(job, rules, queued_here=self.queued_count(job.user_id, job.guild_id))
+            if queued_here is None:
+                queued_here = self.queued_count(job.user_id, job.guild_id)
+            servers.screen(job, rules, queued_here=queued_here)
+
+    async def waiting_for(self, job: JobRecord) -> tuple[int, int]:
+        """(the requester's jobs in line, those of them from this job's server): checked under the admit lock."""
+        return self.queued_count(job.user_id), self.queued_count(job.user_id, job.guild_id)
+
+    def _enter_line(self, job: JobRecord) -> None:
+        self.scheduler.add(job.id, job.user_id)
+
+    async def place(self, job_id: str) -> int | None:
+        """A queued job's 1-based place in line now, or None."""
+        return self.scheduler.position(job_id)
 
     def queued_count(self, user_id: int, guild_id: int | None = None) -> int:
         """How many of a user's jobs wait in line (in one server, when given)."""
@@ -137,13 +152,22 @@ class JobQueue:
         if updated is None:
             raise UserFacingError(texts.just_started(job_id))
         metrics.job_ended(JobState.CANCELED.value)
-        self.scheduler.remove(job_id)
+        self._leave_line(job_id)
         self._queued.pop(job_id, None)
         await self._board.finish(updated, texts.CANCELED_TEXT)
         self._positions_changed()
         return updated
 
+    def _leave_line(self, job_id: str) -> None:
+        self.scheduler.remove(job_id)
+
     # -- scheduling ------------------------------------------------------------------------------------
+    async def resume(self) -> list[JobRecord]:
+        """At start: take up every unfinished job (see `load`); returns them, for their restart notes."""
+        unfinished = list(await self._store.unfinished())
+        self.load(unfinished)
+        return unfinished
+
     def load(self, unfinished: Iterable[JobRecord]) -> None:
         """After a restart: queued jobs take their place in line, the others hold a slot and resume."""
         for job in unfinished:
@@ -215,18 +239,36 @@ class JobQueue:
     async def _refresh_positions(self) -> None:
         await self._clock.sleep(POSITION_COALESCE_SECONDS)
         updates = []
-        for job_id, position in self.scheduler.positions().items():
+        for job_id, position in (await self.current_positions()).items():
             job = self._queued.get(job_id)
             if job is not None and self._board.position_worth_showing(job_id, position):
                 updates.append(self._board.show(job, texts.queued_text(position)))
         await asyncio.gather(*updates)
 
     def positions(self) -> dict[str, int]:
+        """Every queued job's place in line, as this process last knew it."""
+        return self.scheduler.positions()
+
+    async def current_positions(self) -> dict[str, int]:
+        """Every queued job's place in line now."""
         return self.scheduler.positions()
 
     @property
     def waiting(self) -> int:
         return len(self._queued)
+
+    @property
+    def running(self) -> int:
+        """Jobs holding a Scenario slot."""
+        return len(self.scheduler.running)
+
+    @property
+    def limit(self) -> int | None:
+        """The ceiling in force (None while it is being learned)."""
+        return self.scheduler.limit
+
+    async def hand_back(self) -> None:
+        """After the engine stopped its jobs: hand them to other processes (a shared line has them)."""
 
     async def close(self) -> None:
         self.closing = True

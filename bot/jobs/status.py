@@ -63,8 +63,8 @@ def summarize(queue: JobQueue, finished: Sequence[FinishedJob], now: datetime) -
     today = [job for job in finished if job.finished_at >= midnight]
     return EngineStatus(
         waiting=queue.waiting,
-        running=len(queue.scheduler.running),
-        ceiling=queue.scheduler.limit,
+        running=queue.running,
+        ceiling=queue.limit,
         last_scenario_error=metrics.last_scenario_error(),
         last_discord_error=metrics.last_discord_error(),
         answered_last_hour=len(waits),

@@ -77,6 +77,8 @@ class FakeScenario:
         self.list_page_limit: int | None = None
         """At most this many jobs on a `GET /jobs` page, whatever `pageSize` asks (the rest on later pages)."""
         self._hide_next = 0
+        self.max_in_flight = 0
+        """The most jobs ever running at once (the plan's parallel jobs in use), as jobs were created."""
 
         self.faults = FaultQueue()
         self._outcomes: deque[tuple[str, str, bool] | None] = deque()  # None = cancel, else (error, hint, refund)
@@ -192,6 +194,7 @@ class FakeScenario:
         )
         self._hide_next = max(self._hide_next - 1, 0)
         self.jobs[job.job_id] = job
+        self.max_in_flight = max(self.max_in_flight, self.active_jobs(now))
         if job.success_at is None:
             return job
         for index, (width, height, seed) in enumerate(plan.outputs):

