@@ -12,8 +12,8 @@ Each statement here is one short transaction on the store's pool:
 * **Leases.** Every job a process works on (queued ones it speaks for included) carries `lease_owner` and
   `lease_until`; the owner renews them, and another process takes over a job whose lease lapsed, exactly as a
   restart resumes it. A graceful stop hands its jobs back at once (`lease_until = '-infinity'`).
-* **Wake-ups.** `NOTIFY bot_line` with `queued` (a new job), `released` (jobs handed back) or `claimed` (places
-  in line moved); a periodic look covers notifications lost while a listener reconnected.
+* **Wake-ups.** `NOTIFY bot_line` with `queued` (a new job), `released` (jobs handed back) or `claimed <id>` (a
+  job left the line: places moved); a periodic look covers notifications lost while a listener reconnected.
 
 Times are the database's own (`now()`), so processes on machines whose clocks differ still agree on leases.
 """
@@ -154,7 +154,7 @@ class PostgresLine:
                 return Claim(None, ceiling, in_flight, waiting)
             if row["turn"] > plan["served_turn"]:
                 await conn.execute("UPDATE plan SET served_turn = $1", row["turn"])
-            await conn.execute("SELECT pg_notify($1, 'claimed')", CHANNEL)
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, f"claimed {row['id']}")
             return Claim(_records.to_record(row), ceiling, in_flight, waiting, probe)
 
     async def requeue_front(self, job_id: str, ceiling: int, pause_seconds: float) -> JobRecord | None:

@@ -143,16 +143,27 @@ class SharedQueue(JobQueue):
             await self._listener.close()
 
     async def hand_back(self) -> None:
-        handed = await self._line.hand_back()
+        try:
+            handed = await self._line.hand_back()
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning(
+                "Could not hand this process's jobs back (%s): another process takes them over within %g s",
+                type(exc).__name__,
+                self._line.lease_seconds,
+            )
+            return
         if handed:
             log.info("Handed %d job(s) back to the shared line for another process", handed)
 
     async def _listen(self) -> None:
         def on_notice(payload: str) -> None:
-            if payload == "claimed":
+            kind, _, job_id = payload.partition(" ")
+            if kind == "claimed":
+                self._queued.pop(job_id, None)  # a job this process admitted may have been taken by another
+                self._places.pop(job_id, None)
                 if self._queued:
-                    self._positions_changed()  # someone moved the line: our waiting jobs' places changed
-            elif payload == "released":
+                    self._positions_changed()  # the line moved: our waiting jobs' places changed
+            elif kind == "released":
                 self._spawn(self._look())
             else:
                 self.pump()
@@ -277,12 +288,13 @@ class SharedQueue(JobQueue):
             return
         if self._listener is None or self._listener.is_closed():
             await self._listen()  # notifications were lost meanwhile: this look makes up for them
-        mine = {*self._held(), *self._queued}
+        running = set(self._held())
         held = await self._line.renew()
-        if missing := mine - held:
+        for job_id in set(self._queued) - held:  # claimed by another process, canceled, or taken over
+            self._queued.pop(job_id, None)
+        if missing := running - held:
             for job_id in await self._line.lost(sorted(missing)):
                 log.warning("Job %s was taken over by another process: stopping it here", job_id)
-                self._queued.pop(job_id, None)
                 self._lost(job_id)
         if taken := await self._take_over():
             self._announce(taken)

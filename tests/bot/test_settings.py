@@ -185,6 +185,7 @@ MALFORMED = {
     "DEV_GUILD_ID": "my-guild",
     "MAX_PARALLEL_JOBS": "lots",
     "MAX_QUEUED_PER_USER": "1000",
+    "JOB_LEASE_SECONDS": "1",
     "JOB_TIMEOUT_SECONDS": "-15",
     "SCENARIO_TIMEOUT_SECONDS": "abc",
     "MAX_ATTACHMENT_MB": "1e999",

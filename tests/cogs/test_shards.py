@@ -79,7 +79,8 @@ async def test_a_bot_running_shard_0_of_2_hears_only_its_servers(make_world) -> 
     assert ids == [interaction.id] and len(world.generate_calls()) == 1
 
 
-async def test_two_bots_on_shards_0_and_1_each_answer_the_servers_of_their_shard(make_world, postgres_url: str) -> None:
+async def test_two_bots_on_shards_0_and_1_each_answer_the_servers_of_their_shard(postgres_url: str, make_world) -> None:
+    # postgres_url first: its database is dropped after the bots have stopped (fixtures end in reverse order).
     """Two processes' worth of bots on one PostgreSQL, as in docker-compose.yml."""
     world: World = await make_world(settings_overrides={**TWO_SHARDS, "shard_ids": (1,), "database_url": postgres_url})
     fd, one = world.discord, world.bot

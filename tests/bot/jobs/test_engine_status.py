@@ -21,7 +21,7 @@ def finished(
 
 
 def queue(waiting: int = 0, running: int = 0, limit: int = 3) -> SimpleNamespace:
-    return SimpleNamespace(waiting=waiting, scheduler=SimpleNamespace(running=set(range(running)), limit=limit))
+    return SimpleNamespace(waiting=waiting, running=running, limit=limit)
 
 
 @pytest.mark.parametrize(
