@@ -34,15 +34,23 @@ async def test_a_job_is_submitted_once_and_its_images_delivered_once(harness: Ha
 
 
 async def test_progress_shows_status_words_and_a_bar(harness: Harness) -> None:
+    # A long job: fake time moves with every status tick, and a job of a few seconds can pass through its
+    # in-progress steps between two real-I/O steps of the bot. This one stays in progress for many ticks.
+    harness.fake.job_duration = 120.0
     engine = harness.engine(progress_interval=0.0)
     await engine.start()
     job = new_job()
     await engine.submit(job)
+
+    def shows_a_bar() -> bool:
+        texts = harness.delivery.progress.get(job.id, [])
+        return any("In progress" in text and "▰" in text and "%" in text for text in texts)
+
+    await harness.settle(shows_a_bar)
     await harness.settle()
 
-    texts = harness.delivery.progress[job.id]
-    assert texts[0].startswith("⏳ Queued")
-    assert any("In progress" in text and "▰" in text and "%" in text for text in texts)
+    assert harness.delivery.progress[job.id][0].startswith("⏳ Queued")
+    assert job.id in harness.delivery.delivered
 
 
 async def test_one_users_burst_does_not_hold_back_another_user(harness: Harness) -> None:
