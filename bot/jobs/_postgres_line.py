@@ -247,6 +247,7 @@ class PostgresLine:
             f"UPDATE jobs SET lease_owner = $1, lease_until = now() + $2 * interval '1 second',"
             f" claimed = claimed AND state <> 'queued'"
             f" WHERE id IN (SELECT id FROM jobs WHERE state = ANY($3::text[]) AND lease_until < now()"
+            f" AND lease_owner IS DISTINCT FROM $1"  # its own jobs this process renews, never takes
             f" ORDER BY turn, seq LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING {COLUMNS}",
             self.owner,
             self.lease_seconds,

@@ -276,7 +276,8 @@ class SharedQueue(JobQueue):
     # -- leases ----------------------------------------------------------------------------------------
     async def _looking(self) -> None:
         while True:
-            await self._clock.sleep(self._look_seconds)
+            # Real time, not the engine's clock: leases run on the database's clock, which no fake clock moves.
+            await asyncio.sleep(self._look_seconds)
             try:
                 await self._look()
             except (OSError, asyncpg.PostgresError) as exc:

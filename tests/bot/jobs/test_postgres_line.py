@@ -162,6 +162,7 @@ async def test_a_lapsed_lease_is_taken_over_and_its_old_holder_learns_it_lost_th
     assert (await line_b.take_over()).resumed == []  # line_a's leases are fresh
     assert await line_a.renew() == {running, sent_not, waiting}  # a queued job is leased to who queued it
     await store._db.execute("UPDATE jobs SET lease_until = now() - interval '1 second'")  # process A froze
+    assert (await line_a.take_over()).resumed == []  # a process never takes its own jobs from itself
     taken = await line_b.take_over()
 
     assert [job.id for job in taken.resumed] == [running]
