@@ -56,7 +56,7 @@ async def test_a_plan_that_grows_is_noticed_with_a_handful_of_429s(harness: Harn
     engine = harness.engine(max_queued_per_user=40, ceiling_probe_seconds=150.0, status_tick=10.0)
     await engine.start()
     await submit_burst(harness, engine, jobs=12, users=6)
-    await harness.settle(lambda: engine.queue.ceiling.known == 2)
+    await harness.settle(lambda: engine.queue.ceiling.known is not None)  # learned (2; a probe may follow soon)
     harness.fake.parallel_limit = 5  # the team upgraded its plan while work was waiting
     await submit_burst(harness, engine, jobs=30, users=6)
     await harness.settle()
