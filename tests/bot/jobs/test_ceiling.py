@@ -61,9 +61,11 @@ async def test_a_plan_that_grows_is_noticed_with_a_handful_of_429s(harness: Harn
     await submit_burst(harness, engine, jobs=30, users=6)
     await harness.settle()
 
-    # Probes raised it past 2, up to the plan's new number (a probe that meets it gets a 429 saying 5; one taken
-    # just as a job ends, before the bot has noticed, is one too many, corrected by the next 429).
-    assert engine.queue.ceiling.known in (5, 6)
+    # Probes raised it past 2 towards the plan's new number: each probe Scenario takes adds one, and one that
+    # meets a full plan gets a 429 saying 5 (one taken just as a job ends, before the bot has noticed, is one too
+    # many, corrected by the next 429). How far it gets before the last job ends depends on when jobs end on
+    # the fake clock, which every sleep moves: the growth is certain, the final number is not.
+    assert 3 <= engine.queue.ceiling.known <= 6
     # The first 429, then one per probe that found the plan full, each wait twice the last: within this
     # test's few minutes of saturation (probes every 5 s at first) that is a handful; at the default 60 s, and
     # with jobs shorter than these, a whole run sees one or two.
