@@ -78,6 +78,9 @@ class ScenarioBot(commands.AutoShardedBot):
             tree_cls=BotTree,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            # No message cache: nothing reads it (no edit or delete events are used, see UNUSED_MESSAGE_EVENTS),
+            # and every message the bot posts comes back as MESSAGE_CREATE: up to 1,000 Messages kept for nothing.
+            max_messages=None,
             guild_ready_timeout=guild_ready_timeout,
             shard_count=settings.shard_count,
             shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,

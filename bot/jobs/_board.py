@@ -13,8 +13,10 @@ from bot.jobs.delivery import Delivered, Delivery, OutputImage, Reply
 from bot.jobs.models import JobRecord
 
 CLOSED_MEMORY = 10_000
-NEAR_FRONT = 5
+NEAR_FRONT = 3
 """Within this many places of the front of the line, every move is shown (throttled like any edit)."""
+FAR_POSITION_SECONDS = 60.0
+"""Farther back, a move is shown at most this often: a person at place 900 sees the number fall once a minute."""
 EDIT_GRID = 0.25
 """Seconds. Throttled progress edits go out on the same grid as Scenario polls (`PollSchedule.align`), so one
 wake-up of the event loop serves many jobs' polls and edits at once."""
@@ -89,17 +91,20 @@ class ProgressBoard:
         self._positions.pop(job_id, None)
 
     def position_worth_showing(self, job_id: str, position: int) -> bool:
-        """Near the front (`NEAR_FRONT`) every move is shown; farther back at most every 30 s, to spare Discord.
+        """Near the front (`NEAR_FRONT`) every move is shown; farther back at most once a minute, to spare Discord.
 
         A long line moves a little with every job that starts: showing each fifth of the way, as this once
-        did, cost a job at the back of 1,000 about 20 edits while it waited; showing every move within 10 of
-        the front cost 3.3 position edits per job with 200 jobs under a ceiling of 10 (`bench/load.py`).
+        did, cost a job at the back of 1,000 about 20 edits while it waited; every 30 s (and every move within
+        5 of the front) still cost 5.1 position edits per job with 1,000 jobs under a ceiling of 50, waits of
+        up to 4 minutes (`bench/load.py`). Once a minute, a person far back still sees the line move: at
+        place 900 of a line taking 4 jobs a second, 900, then 660, 420, 180, then each of the last places.
         """
         shown_at, shown = self._positions.get(job_id, (0.0, None))
         if shown == position:
             return False
-        if position <= NEAR_FRONT or shown is None or self._clock() - shown_at >= 30.0:
-            self._positions[job_id] = (self._clock(), position)
+        now = self._clock()
+        if position <= NEAR_FRONT or shown is None or now - shown_at >= FAR_POSITION_SECONDS:
+            self._positions[job_id] = (now, position)
             return True
         return False
 

@@ -77,24 +77,26 @@ class JobRunner(JobPart):
 
     async def _wait_for_result(self, job: JobRecord, *, just_sent: bool) -> JobRecord | None:
         assert job.scenario_job_id is not None
-        last_status = job.scenario_status
 
         async def on_update(update: Job) -> None:
-            nonlocal last_status
-            status = str(update.status)
+            # Shown, not stored: the record keeps Scenario's status from the submission's answer until the end.
+            # A store write at each change of status (3 a job) bought only the status line of the notice after
+            # a restart, which the resumed job's first look (at once) corrects within one progress edit.
             if update.status.terminal:
                 return  # recorded with the move to delivering (or failed); an edit now would only delay the result
-            if status != last_status:
-                last_status = status
-                await self._store.update(job.id, scenario_status=status, progress=update.progress)
-            await self._board.show(job, texts.running_text(status, update.progress, self.elapsed(job)))
+            await self._board.show(job, texts.running_text(str(update.status), update.progress, self.elapsed(job)))
 
         # The poller always waits at least 30 s, whatever is left of the job's time.
         timeout = max(self._config.job_timeout - self.elapsed(job), 30.0)
         try:
             # Scenario's answer to the submission just gave the status: the first poll can wait.
+            # Progress is shown at most every `progress_interval`: the steps in between need not wake this job.
             final = await self._status.wait_for_job(
-                job.scenario_job_id, on_update=on_update, timeout=timeout, wait_first=just_sent
+                job.scenario_job_id,
+                on_update=on_update,
+                timeout=timeout,
+                wait_first=just_sent,
+                progress_every=self._config.progress_interval,
             )
         except JobCanceledError as exc:
             return await self.fail(job.id, texts.SCENARIO_CANCELED, state=JobState.CANCELED, **_refund(exc))

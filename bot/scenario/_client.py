@@ -278,11 +278,13 @@ class ScenarioClient:
         timeout: float = 900.0,
         schedule: PollSchedule | None = None,
         wait_first: bool = False,
+        progress_every: float = 0.0,
     ) -> Job:
         """Poll until the job ends; return it on success, raise `JobFailedError`/`JobCanceledError`.
 
         Raises `JobTimeoutError` when it has not ended after `timeout` seconds. With `wait_first` (the
         caller has just seen the job, e.g. in the answer that created it) the first poll waits one delay.
+        `progress_every`: a change of progress alone reaches `on_update` at most this often (see `poll_job`).
         """
         job = await poll_job(
             lambda: self.get_job(job_id),
@@ -293,6 +295,7 @@ class ScenarioClient:
             sleep=self._sleep,
             job_id=job_id,
             wait_first=wait_first,
+            progress_every=progress_every,
         )
         if job.status is JobStatus.SUCCESS:
             return job

@@ -13,7 +13,8 @@ filter), follows `nextPaginationToken` (a short or empty page may still carry on
   the next one doubles (to `max_quiet_seconds`) while the job stays as it was: a list that leaves a job out
   costs that job some latency, never the job. A job resumed after a restart is looked at directly at once.
 * **Progress, success and failure** reach each waiter in its own task (`wait_for_job` returns or raises just
-  as `ScenarioClient.wait_for_job` does), so a slow Discord edit for one job never holds up the others.
+  as `ScenarioClient.wait_for_job` does), so a slow Discord edit for one job never holds up the others. A
+  waiter may take progress alone at most every `progress_every` seconds (a change of status comes at once).
 * **Results in one request too**: the assets of every job that succeeded in a tick are fetched together, with
   one `POST /assets/get-bulk`, and handed over by `take_assets` (fresh URLs, since they were just fetched).
 * `hint(job_id)` (a webhook said the job ended) looks at that job directly now; the hint is never the result.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -67,9 +69,13 @@ class _Waiter:
     reported_at: float
     quiet: float
     direct_due: bool
+    progress_every: float = 0.0
     latest: Job | None = None
     error: BaseException | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    passed_at: float = -math.inf
+    held: bool = False
+    """`latest` is a change of progress only, held back until `progress_every` after the last one passed on."""
 
     def report(self, job: Job, now: float) -> None:
         latest = self.latest
@@ -82,6 +88,19 @@ class _Waiter:
             if (latest.status, latest.progress) == (job.status, job.progress):
                 return
         self.latest = job
+        if latest is not None and latest.status == job.status and now - self.passed_at < self.progress_every:
+            self.held = True  # progress only, and some was passed on a moment ago: `release` passes it on later
+            return
+        self._pass_on(now)
+
+    def release(self, now: float) -> None:
+        """Pass on a held change of progress once `progress_every` has gone by since the last one."""
+        if self.held and now - self.passed_at >= self.progress_every:
+            self._pass_on(now)
+
+    def _pass_on(self, now: float) -> None:
+        self.held = False
+        self.passed_at = now
         self.changed.set()
 
     def fail(self, error: BaseException) -> None:
@@ -136,15 +155,21 @@ class StatusWatch:
         on_update: OnUpdate | None = None,
         timeout: float = 900.0,
         wait_first: bool = False,
+        progress_every: float = 0.0,
     ) -> Job:
         """Wait until the job ends; return it on success, raise `JobFailedError`/`JobCanceledError`.
 
         Raises `JobTimeoutError` after `timeout` seconds, and what a direct look raises when it is not worth
         retrying (e.g. `AuthenticationError`). `wait_first`: the caller has just seen the job (in the answer
         that created it), so the listing will report its next change; otherwise it is looked at directly at once.
+        `progress_every`: a change of progress alone reaches `on_update` at most this often (the latest one, at
+        the first tick after), a change of status and the end at once: a caller that shows progress every few
+        seconds need not be woken for each of the twenty steps a job may report.
         """
         now = self._clock()
-        waiter = _Waiter(job_id, timeout, now + timeout, now, self._quiet, direct_due=not wait_first)
+        waiter = _Waiter(
+            job_id, timeout, now + timeout, now, self._quiet, direct_due=not wait_first, progress_every=progress_every
+        )
         self._waiters.setdefault(job_id, []).append(waiter)
         if self._task is None or self._task.done():
             # The loop serves every job: a fresh context, so its log lines carry none of this job's fields.
@@ -227,6 +252,7 @@ class StatusWatch:
             for waiter in waiters:
                 if now >= waiter.deadline:
                     waiter.fail(JobTimeoutError(job_id, waiter.timeout, waiter.latest))
+                waiter.release(now)
             if any(w.error is None and (w.direct_due or now - w.reported_at >= w.quiet) for w in waiters):
                 due.append(job_id)
         if due:

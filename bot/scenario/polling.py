@@ -93,12 +93,14 @@ async def poll_job(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     job_id: str | None = None,
     wait_first: bool = False,
+    progress_every: float = 0.0,
 ) -> Job:
     """Fetch the job until it is terminal (success, failure or canceled) and return it.
 
-    Every change of status or progress is passed to `on_update`, in order. Errors the client would retry
-    (`errors.is_retryable`: connection, timeouts, 408/409/429/5xx, unreadable bodies) are logged and
-    polling goes on; other errors propagate.
+    Every change of status or progress is passed to `on_update`, in order; with `progress_every`, a change of
+    progress alone at most that often (a later poll passes on the progress held back), a change of status at once.
+    Errors the client would retry (`errors.is_retryable`: connection, timeouts, 408/409/429/5xx, unreadable
+    bodies) are logged and polling goes on; other errors propagate.
     Raises `JobTimeoutError` when `timeout` seconds (measured on `clock`) pass without a terminal status.
     With `wait_first`, the first fetch comes one delay later instead of at once.
     """
@@ -109,6 +111,7 @@ async def poll_job(
         await sleep(min(schedule.wait(now, next(delays), now), timeout))
     last: Job | None = None
     last_seen: tuple[object, float] | None = None
+    passed_at = -math.inf
     while True:
         sent_at = clock()
         try:
@@ -121,8 +124,10 @@ async def poll_job(
             job_id = job.job_id
             last = job
             seen = (job.status, job.progress)
-            if seen != last_seen:
+            held = last_seen is not None and last_seen[0] == job.status and sent_at - passed_at < progress_every
+            if seen != last_seen and not held:
                 last_seen = seen
+                passed_at = sent_at
                 log.debug("Job %s is %s (%.0f%%)", job.job_id, job.status.value, job.progress * 100)
                 if on_update is not None:
                     await _notify(on_update, job)

@@ -270,15 +270,17 @@ async def test_delivery_is_retried_then_kept_as_undelivered_with_the_reason(harn
     assert record.output_asset_ids  # the images are kept for /show
 
 
-async def test_far_back_positions_are_shown_at_most_every_30_s_and_every_move_near_the_front(
+async def test_far_back_positions_are_shown_once_a_minute_and_every_move_near_the_front(
     harness: Harness,
 ) -> None:
     board = harness.engine().board
     board.remember_position("job", 500)
     assert not board.position_worth_showing("job", 300)  # a long line moves often: not on every move
     harness.clock.advance(30.0)
-    assert board.position_worth_showing("job", 250)
-    assert not board.position_worth_showing("job", 10)  # within 30 s, and not yet near the front
-    assert board.position_worth_showing("job", 5)
-    assert board.position_worth_showing("job", 4)
-    assert not board.position_worth_showing("job", 4)
+    assert not board.position_worth_showing("job", 250)
+    harness.clock.advance(30.0)
+    assert board.position_worth_showing("job", 250)  # a minute after the last number shown
+    assert not board.position_worth_showing("job", 10)  # within the minute, and not yet near the front
+    assert board.position_worth_showing("job", 3)
+    assert board.position_worth_showing("job", 2)
+    assert not board.position_worth_showing("job", 2)

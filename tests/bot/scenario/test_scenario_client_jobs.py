@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -42,6 +43,24 @@ async def test_generate_then_wait_reports_every_change(fake: FakeScenario, clien
     assert [p for _, p in pairs] == sorted(p for _, p in pairs)
     order = list(JobStatus)
     assert [order.index(s) for s in statuses] == sorted(order.index(s) for s in statuses)
+
+
+async def test_progress_alone_is_passed_on_at_most_every_progress_every(
+    fake: FakeScenario, client: ScenarioClient, clock: FakeClock
+) -> None:
+    result = await client.submit_generate(IDEOGRAM_V4, {"prompt": "a lighthouse"})
+    seen: list[tuple[float, Job]] = []
+    job = await client.wait_for_job(
+        result.job.job_id, on_update=lambda update: seen.append((clock(), update)), progress_every=3.0
+    )
+
+    assert job.status is JobStatus.SUCCESS
+    statuses = [update.status for _, update in seen]
+    assert {JobStatus.WARMING_UP, JobStatus.IN_PROGRESS, JobStatus.FINALIZING, JobStatus.SUCCESS} <= set(statuses)
+    in_progress = [(at, update.progress) for at, update in seen if update.status is JobStatus.IN_PROGRESS]
+    assert [p for _, p in in_progress] == sorted(p for _, p in in_progress)
+    assert all(after - before >= 3.0 for (before, _), (after, _) in itertools.pairwise(in_progress))
+    assert len(in_progress) > 1
 
 
 async def test_character_job(fake: FakeScenario, client: ScenarioClient) -> None:

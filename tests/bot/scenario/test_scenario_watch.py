@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -57,6 +58,30 @@ async def test_one_listing_per_tick_reports_every_job_with_its_progress(
     for job in done:
         noticed = fake.status_first_seen[job.job_id]["success"]
         assert noticed - fake.jobs[job.job_id].end_at <= 0.25 + 1e-6
+
+
+async def test_progress_alone_reaches_a_waiter_at_most_every_progress_every_and_each_status_at_once(
+    client: ScenarioClient, fake: FakeScenario, clock: FakeClock
+) -> None:
+    watch = watch_for(client, clock, tick=0.25)
+    [job_id] = await start_jobs(client, 1)
+    seen: list[tuple[float, str, float]] = []
+
+    def on_update(job: Job) -> None:
+        seen.append((clock(), job.status.value, job.progress))
+
+    done = await watch.wait_for_job(job_id, on_update=on_update, wait_first=True, progress_every=3.0)
+
+    assert done.status.value == "success"
+    statuses = [status for _, status, _ in seen]
+    assert statuses[-1] == "success"
+    assert {"warming-up", "in-progress", "finalizing"} <= set(statuses)  # no status is held back
+    in_progress = [(at, progress) for at, status, progress in seen if status == "in-progress"]
+    assert [p for _, p in in_progress] == sorted(p for _, p in in_progress)  # the bar moves, never back
+    for (before, _), (after, _) in itertools.pairwise(in_progress):
+        assert after - before >= 3.0  # progress alone, at most every 3 s
+    # Far fewer wake-ups than the steps Scenario reported, and still more than one move of the bar.
+    assert 1 < len(in_progress) < 10
 
 
 async def test_the_watermark_is_scenarios_clock_less_an_overlap(
