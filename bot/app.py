@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -85,10 +87,12 @@ class ScenarioBot(commands.AutoShardedBot):
             shard_count=settings.shard_count,
             shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
         )
+        parsers = self._connection.parsers
         for event in UNUSED_MESSAGE_EVENTS:
             # Sessions need MESSAGE_CREATE (an idea posted in a thread); skipping the rest saves building a Message
             # for each of the bot's own progress edits, which Discord echoes as MESSAGE_UPDATE.
-            self._connection.parsers[event] = _ignore_event
+            parsers[event] = _ignore_event
+        parsers["MESSAGE_CREATE"] = _people_only(parsers["MESSAGE_CREATE"])
         self.settings = settings
         self.session = session
         self.scenario = scenario
@@ -183,3 +187,14 @@ class ScenarioBot(commands.AutoShardedBot):
 
 def _ignore_event(_data: object) -> None:
     """A gateway event the bot does not use."""
+
+
+def _people_only(parse: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    """MESSAGE_CREATE, but not for bots' messages: no listener reads them (a session's ideas come from people),
+    and Discord echoes every result and reply the bot posts, each of which would be built into a Message."""
+
+    def parse_message_create(data: dict[str, Any]) -> None:
+        if not data.get("author", {}).get("bot"):
+            parse(data)
+
+    return parse_message_create
