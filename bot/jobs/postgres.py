@@ -446,20 +446,7 @@ class PostgresJobStore(PostgresSessions, PostgresLibrary):
             f" {CHARGE_SQL} AS charge FROM jobs WHERE {where} ORDER BY created_at, seq",
             *params,
         )
-        return [
-            Charge(
-                row["id"],
-                row["user_id"],
-                row["user_name"],
-                row["guild_id"],
-                row["state"],
-                as_utc(row["created_at"]),
-                row["estimate_cu"],
-                row["cost"],
-                float(row["charge"]),
-            )
-            for row in rows
-        ]
+        return [Charge.from_row(row, as_utc(row["created_at"])) for row in rows]
 
     async def budget_overrides(self, guild_id: int) -> dict[int, float]:
         """A server's budgets set by its admins: {user id: daily CU}, with key 0 for the server's monthly CU."""

@@ -7,9 +7,11 @@ A job's charge is its real `cost` once Scenario answered, else its `estimate_cu`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 CHARGE_SQL = "CASE WHEN state IN ('failed', 'canceled') THEN COALESCE(cost, 0) ELSE COALESCE(cost, estimate_cu, 0) END"
 """A job's charge in CU, as SQL over the jobs table (the same text on SQLite and PostgreSQL)."""
@@ -59,6 +61,14 @@ class Charge:
     estimate_cu: float | None
     cost: float | None
     charge: float
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], created_at: datetime) -> Charge:
+        """From a row of `charges`' query (`created_at` as the backend reads it, in UTC)."""
+        return cls(
+            row["id"], row["user_id"], row["user_name"], row["guild_id"], row["state"], created_at,
+            row["estimate_cu"], row["cost"], float(row["charge"]),
+        )  # fmt: skip
 
 
 def day_window(now: datetime) -> tuple[datetime, datetime]:

@@ -43,8 +43,24 @@ def check_name(name: str, what: str) -> str:
     return cleaned
 
 
+class _Named:
+    """What saved characters and styles share: a name compared case-insensitively, and a server if shared."""
+
+    __slots__ = ()
+    name: str
+    guild_id: int | None
+
+    @property
+    def key(self) -> str:
+        return name_key(self.name)
+
+    @property
+    def shared(self) -> bool:
+        return self.guild_id is not None
+
+
 @dataclass(frozen=True, slots=True)
-class SavedCharacter:
+class SavedCharacter(_Named):
     """A character saved once (its Scenario asset uploaded once) and reused by name.
 
     `guild_id` is set when the character is shared with that server; otherwise only `owner_id` sees it.
@@ -60,17 +76,9 @@ class SavedCharacter:
     id: str = field(default_factory=new_item_id)
     created_at: datetime = field(default_factory=utcnow)
 
-    @property
-    def key(self) -> str:
-        return name_key(self.name)
-
-    @property
-    def shared(self) -> bool:
-        return self.guild_id is not None
-
 
 @dataclass(frozen=True, slots=True)
-class SavedStyle:
+class SavedStyle(_Named):
     """A prompt template: `{prompt}` marks where the prompt goes; without it the text is appended."""
 
     owner_id: int
@@ -79,14 +87,6 @@ class SavedStyle:
     guild_id: int | None = None
     id: str = field(default_factory=new_item_id)
     created_at: datetime = field(default_factory=utcnow)
-
-    @property
-    def key(self) -> str:
-        return name_key(self.name)
-
-    @property
-    def shared(self) -> bool:
-        return self.guild_id is not None
 
     def apply(self, prompt: str) -> str:
         """The prompt as sent with this style."""
