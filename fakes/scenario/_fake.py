@@ -54,6 +54,7 @@ class FakeScenario:
         self.api_key = api_key
         self.api_secret = api_secret
         self.clock = clock
+        self._held_at: float | None = None
         self.job_duration = job_duration
         self.parallel_limit = parallel_limit
         self.url_ttl = url_ttl
@@ -145,8 +146,16 @@ class FakeScenario:
 
     # ---- state used by the routes ----------------------------------------------------------
     def now(self) -> float:
-        """The fake's clock."""
-        return self.clock()
+        """The fake's clock (standing still while `hold` is in force)."""
+        return self.clock() if self._held_at is None else self._held_at
+
+    def hold(self) -> None:
+        """Stop Scenario's time: no job advances until `release`, however far the shared clock moves."""
+        self._held_at = self.clock()
+
+    def release(self) -> None:
+        """Let Scenario's time follow the shared clock again: jobs jump to where it stands now."""
+        self._held_at = None
 
     def new_id(self, prefix: str) -> str:
         """A realistic-looking id such as `job_ocZCnG1Df35XRL1QyCZSRxAG8`."""

@@ -20,13 +20,18 @@ async def submit_burst(harness: Harness, engine, jobs: int, users: int) -> list:
 
 async def test_the_first_429_sets_the_ceiling_exactly_and_is_the_only_one(harness: Harness) -> None:
     harness.fake.parallel_limit = 4
-    harness.fake.job_duration = 300.0  # long enough for the line to reach the plan's ceiling
+    harness.fake.job_duration = 300.0
     # MAX_PARALLEL_JOBS=auto: nothing configured (and no probing for a bigger plan during this test).
     # (A slow status tick: looking 3 times a second at jobs of 5 minutes only makes the test slow.)
     engine = harness.engine(max_queued_per_user=10, ceiling_probe_seconds=10_000.0, status_tick=3.0)
     await engine.start()
     assert engine.queue.ceiling.known is None
+    # Scenario's time stands still until the line has reached the plan's ceiling: every sleep on the shared fake
+    # clock moves it, and on a slow machine jobs could otherwise end before the fifth POST is sent.
+    harness.fake.hold()
     burst = await submit_burst(harness, engine, jobs=20, users=10)
+    await harness.settle(lambda: engine.queue.ceiling.known is not None)
+    harness.fake.release()
     await harness.settle()
 
     assert engine.queue.ceiling.known == 4
