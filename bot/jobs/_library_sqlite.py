@@ -16,6 +16,7 @@ import aiosqlite
 from bot.clock import utcnow
 from bot.jobs import _library_records as rec
 from bot.jobs._records import as_utc
+from bot.jobs._remembered import Remembered
 from bot.library.models import NameTakenError, Preferences, SavedCharacter, SavedStyle, name_key
 
 MIGRATION = """
@@ -66,6 +67,7 @@ class SQLiteLibrary:
     """Library reads and writes; each is one committed statement on the store's connection."""
 
     _conn: aiosqlite.Connection  # the store's open connection (`SQLiteJobStore._conn`)
+    _preference_rows: Remembered[int, sqlite3.Row | None]  # kept by `SQLiteJobStore`
 
     # --- characters -------------------------------------------------------------------------------------
 
@@ -126,25 +128,34 @@ class SQLiteLibrary:
     # --- preferences ------------------------------------------------------------------------------------
 
     async def get_preferences(self, user_id: int) -> Preferences:
-        """The person's defaults (all None when they never set any)."""
-        rows = await self._conn.execute_fetchall(
-            f"SELECT {rec.PREFERENCE_COLUMNS} FROM preferences WHERE user_id = ?", (user_id,)
-        )
-        return rec.to_preferences(user_id, rows[0] if rows else None)
+        """The person's defaults (all None when they never set any); remembered (`_remembered`)."""
+
+        async def load() -> sqlite3.Row | None:
+            rows = await self._conn.execute_fetchall(
+                f"SELECT {rec.PREFERENCE_COLUMNS} FROM preferences WHERE user_id = ?", (user_id,)
+            )
+            return rows[0] if rows else None
+
+        return rec.to_preferences(user_id, await self._preference_rows.get(user_id, load))
 
     async def set_preferences(self, preferences: Preferences) -> None:
         """Store the person's defaults as given (every option, set or not), replacing what was there."""
         p = preferences
         expand = None if p.expand_prompt is None else int(p.expand_prompt)
-        await self._conn.execute(
-            f"INSERT INTO preferences ({rec.PREFERENCE_COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (user_id) DO UPDATE SET speed = excluded.speed, size = excluded.size,"
-            " count = excluded.count, expand_prompt = excluded.expand_prompt, updated_at = excluded.updated_at",
-            (p.user_id, p.speed, p.size, p.count, expand, _iso(utcnow())),
+        await self._preference_rows.write(
+            p.user_id,
+            lambda: self._conn.execute(
+                f"INSERT INTO preferences ({rec.PREFERENCE_COLUMNS}, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (user_id) DO UPDATE SET speed = excluded.speed, size = excluded.size,"
+                " count = excluded.count, expand_prompt = excluded.expand_prompt, updated_at = excluded.updated_at",
+                (p.user_id, p.speed, p.size, p.count, expand, _iso(utcnow())),
+            ),
         )
 
     async def delete_preferences(self, user_id: int) -> None:
-        await self._conn.execute("DELETE FROM preferences WHERE user_id = ?", (user_id,))
+        await self._preference_rows.write(
+            user_id, lambda: self._conn.execute("DELETE FROM preferences WHERE user_id = ?", (user_id,))
+        )
 
     # --- shared -----------------------------------------------------------------------------------------
 

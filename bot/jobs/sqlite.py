@@ -25,6 +25,7 @@ from bot.clock import utcnow
 from bot.jobs import _library_sqlite, _records
 from bot.jobs._library_sqlite import SQLiteLibrary
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
+from bot.jobs._remembered import Remembered
 from bot.jobs._sqlite_sessions import MIGRATION as SESSIONS_MIGRATION
 from bot.jobs._sqlite_sessions import SQLiteSessions
 from bot.jobs.models import FinishedJob, JobRecord, JobState
@@ -185,6 +186,9 @@ class SQLiteJobStore(SQLiteSessions, SQLiteLibrary):
         self._busy_timeout_ms = busy_timeout_ms
         self._clock = clock
         self._db: aiosqlite.Connection | None = None
+        # Read for every job, written by this process alone: kept in memory (see `_remembered`).
+        self._settings: Remembered[int, str | None] = Remembered()
+        self._preference_rows: Remembered[int, sqlite3.Row | None] = Remembered()
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -493,16 +497,26 @@ class SQLiteJobStore(SQLiteSessions, SQLiteLibrary):
         return JobRecord.model_validate_json(rows[0][0])
 
     async def server_settings(self, guild_id: int) -> ServerSettings:
-        """A server's `/config` settings (the defaults when it never set any)."""
-        rows = await self._conn.execute_fetchall("SELECT settings FROM server_settings WHERE guild_id = ?", (guild_id,))
-        return ServerSettings.model_validate_json(rows[0][0]) if rows else ServerSettings()
+        """A server's `/config` settings (the defaults when it never set any); remembered (`_remembered`)."""
+
+        async def load() -> str | None:
+            rows = await self._conn.execute_fetchall(
+                "SELECT settings FROM server_settings WHERE guild_id = ?", (guild_id,)
+            )
+            return rows[0][0] if rows else None
+
+        text = await self._settings.get(guild_id, load)
+        return ServerSettings.model_validate_json(text) if text is not None else ServerSettings()
 
     async def save_server_settings(self, guild_id: int, settings: ServerSettings) -> None:
         """Replace a server's `/config` settings in one committed statement."""
-        await self._conn.execute(
-            "INSERT INTO server_settings (guild_id, settings, updated_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
-            (guild_id, settings.model_dump_json(), _format_datetime(self._clock())),
+        await self._settings.write(
+            guild_id,
+            lambda: self._conn.execute(
+                "INSERT INTO server_settings (guild_id, settings, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT (guild_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+                (guild_id, settings.model_dump_json(), _format_datetime(self._clock())),
+            ),
         )
 
     def _assignments(self, fields: dict[str, Any]) -> tuple[str, list[Any]]:

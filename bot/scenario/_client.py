@@ -63,6 +63,15 @@ def _parse(model: type[BaseModel], data: Any, key: str, what: str) -> Any:
         raise APIResponseValidationError(f"Scenario's answer to {what} was not understood: {detail}") from None
 
 
+def parse_listed_job(raw: Any) -> Job | None:
+    """A job as `GET /jobs` lists it, or None (logged) when it cannot be read: one bad entry spoils no listing."""
+    try:
+        return Job.model_validate(raw)
+    except ValidationError as exc:
+        log.warning("Skipping a job Scenario listed that could not be read: %s", _first_error(exc))
+        return None
+
+
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors(include_url=False)[0]
     where = ".".join(str(part) for part in error["loc"])
@@ -260,10 +269,8 @@ class ScenarioClient:
             for raw in raw_jobs:
                 if keep is not None and isinstance(raw, dict) and not keep(raw):
                     continue
-                try:
-                    jobs.append(Job.model_validate(raw))
-                except ValidationError as exc:
-                    log.warning("Skipping a job Scenario listed that could not be read: %s", _first_error(exc))
+                if (job := parse_listed_job(raw)) is not None:
+                    jobs.append(job)
             token = data.get("nextPaginationToken")
             if not token or not isinstance(token, str):
                 return jobs, True

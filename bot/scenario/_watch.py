@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.scenario._client import parse_listed_job
 from bot.scenario.errors import (
     JobCanceledError,
     JobFailedError,
@@ -75,7 +76,21 @@ class _Waiter:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     passed_at: float = -math.inf
     held: bool = False
-    """`latest` is a change of progress only, held back until `progress_every` after the last one passed on."""
+    """A change of progress only is held back until `progress_every` after the last one passed on: `latest`,
+    or the newer `listed`."""
+    listed: Mapping[str, Any] | None = None
+    """The newest change of progress alone the listing reported, kept as listed: read only if passed on (a
+    job in flight changes progress every tick, and is shown every few seconds)."""
+
+    def holds(self, raw: Mapping[str, Any], now: float) -> bool:
+        """Keep a listed job unread when it only moves progress on and progress was passed on a moment ago."""
+        latest = self.latest
+        if latest is None or latest.status.terminal or latest.status.value != raw.get("status"):
+            return False
+        if now - self.passed_at >= self.progress_every:
+            return False
+        self.listed, self.held, self.reported_at = raw, True, now
+        return True
 
     def report(self, job: Job, now: float) -> None:
         latest = self.latest
@@ -87,7 +102,7 @@ class _Waiter:
                 return  # an older answer than one already passed on
             if (latest.status, latest.progress) == (job.status, job.progress):
                 return
-        self.latest = job
+        self.latest, self.listed = job, None
         if latest is not None and latest.status == job.status and now - self.passed_at < self.progress_every:
             self.held = True  # progress only, and some was passed on a moment ago: `release` passes it on later
             return
@@ -96,6 +111,9 @@ class _Waiter:
     def release(self, now: float) -> None:
         """Pass on a held change of progress once `progress_every` has gone by since the last one."""
         if self.held and now - self.passed_at >= self.progress_every:
+            if self.listed is not None and (job := parse_listed_job(self.listed)) is not None:
+                self.latest = job
+            self.listed = None
             self._pass_on(now)
 
     def _pass_on(self, now: float) -> None:
@@ -298,11 +316,13 @@ class StatusWatch:
         news = False
         for waiter in waiters:
             latest = waiter.latest
-            if latest is None or (latest.status.value, latest.progress) != (raw.get("status"), raw.get("progress")):
-                news = True
-            else:
+            listed = (raw.get("status"), raw.get("progress"))
+            if latest is not None and (latest.status.value, latest.progress) == listed:
                 waiter.reported_at = now
-                waiter.quiet = self._quiet
+            elif not waiter.holds(raw, now):
+                news = True
+                continue
+            waiter.quiet = self._quiet
         return news
 
     def _fetch_assets(self, jobs: list[Job]) -> None:

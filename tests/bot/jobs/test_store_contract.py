@@ -15,6 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.jobs.models import Command, JobState
+from bot.jobs.postgres import PostgresJobStore
 from bot.jobs.store import JobStore, open_store
 from tests.bot.jobs.conftest import T0, MakeStore, full_record, record
 
@@ -392,11 +393,18 @@ async def test_server_settings_default_then_saved_survive_a_reopen_and_stay_per_
         await s.save_server_settings(1, chosen)
         await s.save_server_settings(2, ServerSettings(max_count=3))
 
-    async with make_store() as s, make_store() as other:  # another process reads the same at once
+    async with make_store() as s, make_store() as other:
         assert await s.server_settings(1) == chosen
         assert await other.server_settings(2) == ServerSettings(max_count=3)
-        await other.save_server_settings(1, ServerSettings())
+        mine = await s.server_settings(1)
+        mine.max_count = 9  # a caller's copy: changing it changes nothing stored
+        assert (await s.server_settings(1)).max_count == 2
+        await s.save_server_settings(1, ServerSettings())  # a change applies at once
         assert await s.server_settings(1) == ServerSettings()
+        if isinstance(s, PostgresJobStore):  # many processes share it: another one's change applies at once too
+            assert await s.server_settings(2) == ServerSettings(max_count=3)
+            await other.save_server_settings(2, ServerSettings())
+            assert await s.server_settings(2) == ServerSettings()
 
 
 async def test_nsfw_labels_and_a_threads_parent_round_trip(store: JobStore) -> None:

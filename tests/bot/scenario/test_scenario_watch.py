@@ -82,6 +82,11 @@ async def test_progress_alone_reaches_a_waiter_at_most_every_progress_every_and_
         assert after - before >= 3.0  # progress alone, at most every 3 s
     # Far fewer wake-ups than the steps Scenario reported, and still more than one move of the bar.
     assert 1 < len(in_progress) < 10
+    # What is passed on is the newest progress listed (at the last tick or the one before), not the first
+    # move of the window it was held back in.
+    fake_job = fake.jobs[job_id]
+    for at, progress in in_progress:
+        assert progress >= fake_job.view(at - 0.5).progress
 
 
 async def test_the_watermark_is_scenarios_clock_less_an_overlap(
