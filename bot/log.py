@@ -133,8 +133,6 @@ def setup_logging(level: str = "INFO", fmt: LogFormat = "text", *, secrets: Iter
     logging.getLogger("discord.webhook").setLevel(logging.INFO)
     logging.getLogger("discord.gateway").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    # Its debug lines print every SQL statement with its parameters, a job's interaction token included.
-    logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     # Python's warnings, and in JSON a crash's traceback, go through the same format and redaction.
     logging.captureWarnings(True)
     if fmt == "json":

@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.clock import utcnow
 from bot.jobs import _library_records as rec
 from bot.jobs._records import as_utc
 from bot.jobs._remembered import Remembered
+from bot.jobs._sqlite_connection import Connection
 from bot.library.models import NameTakenError, Preferences, SavedCharacter, SavedStyle, name_key
 
 MIGRATION = """
@@ -66,7 +65,7 @@ def _iso(value: datetime) -> str:
 class SQLiteLibrary:
     """Library reads and writes; each is one committed statement on the store's connection."""
 
-    _conn: aiosqlite.Connection  # the store's open connection (`SQLiteJobStore._conn`)
+    _conn: Connection  # the store's open connection (`SQLiteJobStore._conn`)
     _preference_rows: Remembered[int, sqlite3.Row | None]  # kept by `SQLiteJobStore`
 
     # --- characters -------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from bot.jobs.models import JobRecord
 from bot.sessions.models import SessionDefaults, SessionRecord
 
 if TYPE_CHECKING:
-    import aiosqlite
+    from bot.jobs._sqlite_connection import Connection
 
 MIGRATION = """
 -- Brainstorm sessions (/session): a job may be an idea of a session, numbered in it; votes per person.
@@ -56,7 +56,7 @@ SESSION_COLUMNS = (
 class SQLiteSessions:
     """Mixed into `SQLiteJobStore`: the session methods of the `JobStore` protocol."""
 
-    _conn: aiosqlite.Connection
+    _conn: Connection
 
     async def add_session(self, session: SessionRecord) -> None:
         """Insert a new session; ValueError if its thread already has one."""

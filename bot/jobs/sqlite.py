@@ -1,4 +1,5 @@
-"""The SQLite job store: one aiosqlite connection, WAL journal, versioned migrations.
+"""The SQLite job store: one connection (statements on the event loop, `_sqlite_connection`), WAL journal,
+versioned migrations.
 
 Durability: the database runs in WAL mode with `synchronous=NORMAL`, and every write is its own committed
 transaction before the awaiting coroutine continues. A commit is then in the WAL file (the operating system's
@@ -10,7 +11,6 @@ pass `synchronous="FULL"` to choose it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import unquote
 
-import aiosqlite
-
 from bot.clock import utcnow
 from bot.jobs import _library_sqlite, _records
 from bot.jobs._library_sqlite import SQLiteLibrary
 from bot.jobs._records import ACTIVE, COLUMNS, DATETIME_FIELDS, FIELDS, JSON_FIELDS
 from bot.jobs._remembered import Remembered
+from bot.jobs._sqlite_connection import Connection
 from bot.jobs._sqlite_sessions import MIGRATION as SESSIONS_MIGRATION
 from bot.jobs._sqlite_sessions import SQLiteSessions
 from bot.jobs.models import FinishedJob, JobRecord, JobState
@@ -185,7 +184,7 @@ class SQLiteJobStore(SQLiteSessions, SQLiteLibrary):
         self._synchronous = synchronous
         self._busy_timeout_ms = busy_timeout_ms
         self._clock = clock
-        self._db: aiosqlite.Connection | None = None
+        self._db: Connection | None = None
         # Read for every job, written by this process alone: kept in memory (see `_remembered`).
         self._settings: Remembered[int, str | None] = Remembered()
         self._preference_rows: Remembered[int, sqlite3.Row | None] = Remembered()
@@ -207,14 +206,8 @@ class SQLiteJobStore(SQLiteSessions, SQLiteLibrary):
             raise RuntimeError(f"SQLite {sqlite3.sqlite_version} is too old; the job store needs 3.35+")
         if isinstance(self.path, Path):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(self.path, Path):
-            # A file that cannot be opened fails here, not in aiosqlite's thread: after a failed connect that thread
-            # answers its own stop request later, on an event loop that the one-line exit may have closed already.
-            await asyncio.to_thread(lambda: sqlite3.connect(str(self.path)).close())
-        # isolation_level=None: no implicit transactions, so each statement commits as it completes.
-        db = await aiosqlite.connect(str(self.path), isolation_level=None)
+        db = Connection(str(self.path))
         try:
-            db.row_factory = sqlite3.Row
             await db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
             mode = await _scalar(db, "PRAGMA journal_mode = WAL")
             if mode != "wal" and self.path != MEMORY:
@@ -244,7 +237,7 @@ class SQLiteJobStore(SQLiteSessions, SQLiteLibrary):
         """The latest migration this store knows."""
         return self._migrations[-1][0] if self._migrations else 0
 
-    async def _migrate(self, db: aiosqlite.Connection) -> None:
+    async def _migrate(self, db: Connection) -> None:
         current = await _scalar(db, "PRAGMA user_version")
         if current > self.schema_version:
             raise RuntimeError(
@@ -270,7 +263,7 @@ class SQLiteJobStore(SQLiteSessions, SQLiteLibrary):
             log.info("Migrated the job database %s to schema version %d", self.path, version)
 
     @property
-    def _conn(self) -> aiosqlite.Connection:
+    def _conn(self) -> Connection:
         if self._db is None:
             raise RuntimeError("The job store is not open; call open() first")
         return self._db
@@ -563,7 +556,7 @@ def _format_datetime(value: datetime) -> str:
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-async def _scalar(db: aiosqlite.Connection, sql: str) -> Any:
+async def _scalar(db: Connection, sql: str) -> Any:
     rows = await db.execute_fetchall(sql)
     return rows[0][0] if rows else None
 

@@ -185,6 +185,29 @@ async def test_a_committed_write_survives_sigkill(tmp_path: Path) -> None:
     assert survived.state is JobState.RUNNING and survived.scenario_job_id == "job_x"
 
 
+async def test_a_database_another_program_locks_is_reported_without_the_statements_values(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Statements run on the event loop: one that waits for another program's write lock waits at most the
+    # busy timeout (kept short here: it is SQLite's own real-time wait), fails clearly and is logged, its values
+    # (an interaction token among them) left out.
+    s = SQLiteJobStore(tmp_path / "jobs.db", busy_timeout_ms=150)
+    await s.open()
+    other = sqlite3.connect(tmp_path / "jobs.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # e.g. an operator's sqlite3 shell in the middle of a change
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await s.add(job(interaction_token="secret-interaction-token"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    warning = next(r for r in caplog.records if r.name == "bot.jobs._sqlite_connection")
+    assert "held the bot" in warning.getMessage() and "INSERT INTO jobs" in warning.getMessage()
+    assert "secret-interaction-token" not in caplog.text
+    await s.add(job())  # the lock is gone: the store works on
+    await s.close()
+
+
 async def test_in_memory_store_works(tmp_path: Path) -> None:
     async with SQLiteJobStore(sqlite_path("sqlite:///:memory:")) as s:
         record = job()
