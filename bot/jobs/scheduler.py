@@ -114,7 +114,17 @@ class FairScheduler:
             depth += 1
 
     def position(self, job_id: str) -> int | None:
-        """One job's 1-based place in line, or None if it is not queued."""
-        if job_id not in self._owner:
+        """One job's 1-based place in line, or None if it is not queued: the `positions()` place, counted from
+        the lines' lengths (a person's job at depth d waits for d jobs of every longer line, and for the d-th
+        of each line ahead of theirs), not by walking the whole line (asked for every job admitted)."""
+        user_id = self._owner.get(job_id)
+        if user_id is None:
             return None
-        return self.positions().get(job_id)
+        depth = self._queues[user_id].index(job_id)
+        place = 1
+        ahead = True
+        for owner, line in self._queues.items():
+            if owner == user_id:
+                ahead = False
+            place += min(len(line), depth + 1 if ahead else depth)
+        return place

@@ -63,6 +63,15 @@ def _parse(model: type[BaseModel], data: Any, key: str, what: str) -> Any:
         raise APIResponseValidationError(f"Scenario's answer to {what} was not understood: {detail}") from None
 
 
+def _moment(stamp: str) -> datetime | None:
+    """An ISO-8601 stamp as an aware datetime (UTC when it names no zone), or None if it is not one."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def parse_listed_job(raw: Any) -> Job | None:
     """A job as `GET /jobs` lists it, or None (logged) when it cannot be read: one bad entry spoils no listing."""
     try:
@@ -237,24 +246,21 @@ class ScenarioClient:
         (a busy team lists many jobs that are none of the caller's business, or carry no news).
         """
         params = {"pageSize": "100", "updatedAfter": _iso(updated_after), "types": ",".join(types)}
-        newest: list[datetime] = []
+        # The greatest `updatedAt` of each shape (length and time zone): ISO-8601 stamps of one shape sort as
+        # text in time order, so only those few are parsed, not one per job listed at every tick.
+        greatest: dict[tuple[int, str], str] = {}
 
         def keep(raw: Mapping[str, Any]) -> bool:
             stamp = raw.get("updatedAt")
-            if isinstance(stamp, str):
-                try:
-                    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-                except ValueError:
-                    pass
-                else:
-                    if moment.tzinfo is None:
-                        moment = moment.replace(tzinfo=UTC)
-                    if not newest or moment > newest[0]:
-                        newest[:] = [moment]
+            if isinstance(stamp, str) and stamp:
+                shape = (len(stamp), "Z" if stamp.endswith("Z") else stamp[-6:])
+                if stamp > greatest.get(shape, ""):
+                    greatest[shape] = stamp
             return wanted is None or wanted(raw)
 
         jobs, complete = await self._pages(params, max_pages, keep)
-        return jobs, complete, newest[0] if newest else None
+        moments = [moment for stamp in greatest.values() if (moment := _moment(stamp)) is not None]
+        return jobs, complete, max(moments, default=None)
 
     async def _pages(
         self, params: dict[str, str], max_pages: int, keep: Callable[[Mapping[str, Any]], bool] | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from bot.jobs.scheduler import FairScheduler
@@ -101,3 +103,23 @@ def test_an_unknown_ceiling_lets_jobs_start_and_a_probe_may_go_beyond_a_known_on
     assert full.next_job() == "a"
     assert full.next_job() is None
     assert full.next_job(beyond_limit=True) == "b"
+
+
+def test_one_jobs_place_is_its_place_in_the_whole_line_whatever_happened_before() -> None:
+    rng = random.Random(7)
+    scheduler = FairScheduler(limit=3)
+    for n in range(400):
+        action = rng.random()
+        if action < 0.6:
+            scheduler.add(f"job{n}", rng.randrange(12))
+        elif action < 0.8:
+            if (started := scheduler.next_job()) is not None:
+                scheduler.finished(started)
+        elif action < 0.85:
+            if (started := scheduler.next_job()) is not None:
+                scheduler.requeue_front(started, rng.randrange(12))  # Scenario had no slot after all
+        elif scheduler.positions():
+            scheduler.remove(rng.choice(list(scheduler.positions())))
+        everyone = scheduler.positions()
+        assert {job_id: scheduler.position(job_id) for job_id in everyone} == everyone
+    assert scheduler.position("never-queued") is None
