@@ -14,7 +14,8 @@ filter), follows `nextPaginationToken` (a short or empty page may still carry on
   costs that job some latency, never the job. A job resumed after a restart is looked at directly at once.
 * **Progress, success and failure** reach each waiter in its own task (`wait_for_job` returns or raises just
   as `ScenarioClient.wait_for_job` does), so a slow Discord edit for one job never holds up the others. A
-  waiter may take progress alone at most every `progress_every` seconds (a change of status comes at once).
+  waiter may take progress alone at most every `progress_every` seconds (a change of status comes at once);
+  a listed job that only moves progress on meanwhile is kept as listed, read only if it is passed on.
 * **Results in one request too**: the assets of every job that succeeded in a tick are fetched together, with
   one `POST /assets/get-bulk`, and handed over by `take_assets` (fresh URLs, since they were just fetched).
 * `hint(job_id)` (a webhook said the job ended) looks at that job directly now; the hint is never the result.
