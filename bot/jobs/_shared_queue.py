@@ -28,7 +28,7 @@ import asyncpg
 
 from bot.jobs import texts
 from bot.jobs._postgres_line import Claim, PostgresLine
-from bot.jobs.ceiling import MAX_PROBE_BACKOFF
+from bot.jobs.ceiling import Probing
 from bot.jobs.models import JobRecord
 from bot.jobs.queue import JobQueue
 
@@ -75,10 +75,7 @@ class SharedQueue(JobQueue):
         self._waiting = 0
         self._running = 0
         self._ceiling: int | None = None
-        self._unanswered: set[str] = set()
-        self._probe: str | None = None
-        self._probe_wait = self._config.ceiling_probe_seconds
-        self._waiting_since: float | None = None
+        self._probing = Probing(self._config.ceiling_probe_seconds, self._clock)
         self._wake = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
@@ -188,15 +185,18 @@ class SharedQueue(JobQueue):
         cap = self._config.max_parallel
         started = False
         while not self.closing:
-            claim = await self._line.claim(cap=cap, unknown_ok=not self._unanswered, probe_ok=self._may_probe())
+            probing = self._probing
+            claim = await self._line.claim(
+                cap=cap, unknown_ok=not probing.unanswered, probe_ok=probing.may_probe(self.limit, cap)
+            )
             self._note(claim)
             job = claim.job
             if job is None:
                 break
             if claim.ceiling is None and cap is None:
-                self._unanswered.add(job.id)
+                probing.unanswered.add(job.id)
             if claim.probe:
-                self._probe = job.id
+                probing.probe = job.id
                 log.info("Work has waited at the ceiling of %s: trying one job more", self.limit)
             self._queued.pop(job.id, None)
             self._places.pop(job.id, None)
@@ -210,21 +210,11 @@ class SharedQueue(JobQueue):
         self._ceiling = claim.ceiling
         self._waiting = claim.waiting - (claim.job is not None)
         self._running = claim.in_flight + (claim.job is not None)
-        if not self._waiting:
-            self._waiting_since = None
-        elif self._waiting_since is None:
-            self._waiting_since = self._clock.monotonic()
-
-    def _may_probe(self) -> bool:
-        limit, cap = self.limit, self._config.max_parallel
-        if self._probe is not None or limit is None or (cap is not None and limit >= cap):
-            return False
-        since = self._waiting_since
-        return since is not None and self._clock.monotonic() - since >= self._probe_wait
+        self._probing.note_waiting(bool(self._waiting))
 
     # -- what the runs report ----------------------------------------------------------------------------
     def finished(self, job_id: str) -> None:
-        self._forget(job_id)
+        self._probing.forget(job_id)
         self._queued.pop(job_id, None)
         self.pump()
 
@@ -236,25 +226,20 @@ class SharedQueue(JobQueue):
         self.pump()
 
     def answered(self, job_id: str, accepted: bool) -> None:
-        probe = job_id == self._probe
-        self._forget(job_id)
-        if probe and accepted and self._ceiling is not None:
+        if self._probing.forget(job_id) and accepted and self._ceiling is not None:
             self._spawn(self._grow(self._ceiling))
         self.pump()
 
     async def _grow(self, ceiling: int) -> None:
         if await self._line.grow(ceiling):
             self._ceiling = ceiling + 1
-            self._waiting_since = self._clock.monotonic()
+            self._probing.restart_wait()
             log.warning("Scenario took one job more: the ceiling is now %d", ceiling + 1)
 
     async def wait_for_slot(self, job: JobRecord, plan_limit: int | None) -> None:
         """Scenario had no free slot: the job goes back to the head of the shared line, the ceiling is what
         Scenario said, and no process starts a job for `slot_retry_seconds` (or until a slot frees)."""
-        if self.limit is not None:  # a known ceiling was too high (a probe's guess): probe less often
-            self._probe_wait = min(self._probe_wait * 2, self._config.ceiling_probe_seconds * MAX_PROBE_BACKOFF)
-        self._forget(job.id)
-        self._waiting_since = self._clock.monotonic()
+        self._probing.refused(job.id, known=self.limit is not None)
         learned = plan_limit or max((await self._line.counts())[1] - 1, 1)
         if self._config.max_parallel is not None:
             learned = min(learned, self._config.max_parallel)
@@ -267,11 +252,6 @@ class SharedQueue(JobQueue):
         self._queued[job.id] = queued
         self._spawn(self._retry_later())
         await self._board.show(queued, texts.queued_text(1, waiting_for_slot=True))
-
-    def _forget(self, job_id: str) -> None:
-        self._unanswered.discard(job_id)
-        if job_id == self._probe:
-            self._probe = None
 
     # -- leases ----------------------------------------------------------------------------------------
     async def _looking(self) -> None:

@@ -24,19 +24,62 @@ log = logging.getLogger(__name__)
 MAX_PROBE_BACKOFF = 32
 
 
+class Probing:
+    """What learning the ceiling needs, whoever keeps the line (this process's `Ceiling`, or the shared line's
+    queue): the POSTs sent while the ceiling is unknown and not answered yet, the one job tried beyond it, and
+    since when work has waited at it (the wait before a probe doubles after each probe Scenario refuses)."""
+
+    def __init__(self, probe_seconds: float, clock: Clock) -> None:
+        self._probe_seconds = probe_seconds
+        self._clock = clock
+        self.wait = probe_seconds
+        self.unanswered: set[str] = set()
+        """Jobs started while the ceiling is unknown whose POST Scenario has not answered yet."""
+        self.probe: str | None = None
+        self.waiting_since: float | None = None
+
+    def may_probe(self, limit: int | None, cap: int | None) -> bool:
+        """Whether one job beyond the ceiling `limit` may be tried now (never beyond the configured `cap`)."""
+        if self.probe is not None or limit is None or (cap is not None and limit >= cap):
+            return False
+        since = self.waiting_since
+        return since is not None and self._clock.monotonic() - since >= self.wait
+
+    def note_waiting(self, waiting: bool) -> None:
+        """Whether work waits now: the wait at the ceiling starts, goes on, or ends."""
+        if not waiting:
+            self.waiting_since = None
+        elif self.waiting_since is None:
+            self.waiting_since = self._clock.monotonic()
+
+    def restart_wait(self) -> None:
+        """The ceiling changed: work waiting now waits at the new one, from now."""
+        self.waiting_since = self._clock.monotonic()
+
+    def forget(self, job_id: str) -> bool:
+        """Scenario answered the job's POST, or its run ended: True if it was the probe."""
+        self.unanswered.discard(job_id)
+        if job_id != self.probe:
+            return False
+        self.probe = None
+        return True
+
+    def refused(self, job_id: str, *, known: bool) -> None:
+        """Scenario answered 429; `known`: a ceiling was in force, so it was too high (a probe's guess), and the
+        next probe waits twice as long."""
+        self.forget(job_id)
+        if known:
+            self.wait = min(self.wait * 2, self._probe_seconds * MAX_PROBE_BACKOFF)
+        self.restart_wait()
+
+
 class Ceiling:
     """Decides which job may start now under the ceiling, and learns the ceiling from Scenario's answers."""
 
     def __init__(self, scheduler: FairScheduler, *, cap: int | None, probe_seconds: float, clock: Clock) -> None:
         self._scheduler = scheduler
         self._cap = cap
-        self._probe_seconds = probe_seconds
-        self._probe_wait = probe_seconds
-        self._clock = clock
-        self._unanswered: set[str] = set()
-        """Jobs started while the ceiling is unknown whose POST Scenario has not answered yet."""
-        self._probe: str | None = None
-        self._waiting_since: float | None = None
+        self._probing = Probing(probe_seconds, clock)
 
     @property
     def known(self) -> int | None:
@@ -45,55 +88,37 @@ class Ceiling:
 
     def next_job(self) -> str | None:
         """The next job (in the line's fair order) that may start now, or None."""
-        scheduler = self._scheduler
+        scheduler, probing = self._scheduler, self._probing
         if scheduler.limit is None:
-            if self._unanswered:
+            if probing.unanswered:
                 return None
             job_id = scheduler.next_job()
             if job_id is not None:
-                self._unanswered.add(job_id)
+                probing.unanswered.add(job_id)
             return job_id
         job_id = scheduler.next_job()
-        if job_id is None and self._may_probe():
-            job_id = self._probe = scheduler.next_job(beyond_limit=True)
+        if job_id is None and probing.may_probe(scheduler.limit, self._cap):
+            job_id = probing.probe = scheduler.next_job(beyond_limit=True)
             if job_id is not None:
                 log.info("Work has waited at the ceiling of %d: trying one job more", scheduler.limit)
         return job_id
 
-    def _may_probe(self) -> bool:
-        limit = self._scheduler.limit
-        if self._probe is not None or limit is None or (self._cap is not None and limit >= self._cap):
-            return False
-        waited = self._waiting_since is not None and self._clock.monotonic() - self._waiting_since
-        return bool(waited) and waited >= self._probe_wait
-
     def after_pump(self) -> None:
         """Note whether work is still waiting, for how long work has waited at the ceiling."""
-        if not self._scheduler.has_waiting:
-            self._waiting_since = None
-        elif self._waiting_since is None:
-            self._waiting_since = self._clock.monotonic()
+        self._probing.note_waiting(self._scheduler.has_waiting)
 
     def answered(self, job_id: str, *, accepted: bool) -> None:
         """Scenario answered a job's POST other than with 429; `accepted` when it created the job."""
-        self._unanswered.discard(job_id)
-        if job_id == self._probe:
-            self._probe = None
-            if accepted and self._scheduler.limit is not None:
-                # One more fitted, though perhaps only because a job had ended unnoticed: the next 429 will say.
-                # The wait between probes never shrinks, so such a guess costs a handful of 429s at most.
-                self._scheduler.set_limit(self._scheduler.limit + 1)
-                self._waiting_since = self._clock.monotonic()
-                log.warning("Scenario took one job more: the ceiling is now %d", self._scheduler.limit)
+        if self._probing.forget(job_id) and accepted and self._scheduler.limit is not None:
+            # One more fitted, though perhaps only because a job had ended unnoticed: the next 429 will say.
+            # The wait between probes never shrinks, so such a guess costs a handful of 429s at most.
+            self._scheduler.set_limit(self._scheduler.limit + 1)
+            self._probing.restart_wait()
+            log.warning("Scenario took one job more: the ceiling is now %d", self._scheduler.limit)
 
     def refused(self, job_id: str, plan_limit: int | None) -> None:
         """Scenario answered 429 (the caller has freed the job's slot): learn the ceiling from it."""
-        self._unanswered.discard(job_id)
-        if job_id == self._probe:
-            self._probe = None
-        if self._scheduler.limit is not None:  # a known ceiling was too high (a probe's guess): probe less often
-            self._probe_wait = min(self._probe_wait * 2, self._probe_seconds * MAX_PROBE_BACKOFF)
-        self._waiting_since = self._clock.monotonic()
+        self._probing.refused(job_id, known=self._scheduler.limit is not None)
         learned = plan_limit or max(len(self._scheduler.running), 1)
         if self._cap is not None:
             learned = min(learned, self._cap)
@@ -102,6 +127,4 @@ class Ceiling:
 
     def forget(self, job_id: str) -> None:
         """A job's run ended without a word from Scenario about its POST."""
-        self._unanswered.discard(job_id)
-        if job_id == self._probe:
-            self._probe = None
+        self._probing.forget(job_id)
