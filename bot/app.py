@@ -53,6 +53,11 @@ def intents_for(settings: Settings) -> discord.Intents:
     return discord.Intents(guilds=True, guild_messages=True, message_content=settings.message_content_intent)
 
 
+DISCORD_CONNECTIONS = 100
+"""At most this many connections to Discord's REST API at once (aiohttp's own default; the gateway's shards hold
+one each); more requests at once wait for a free one (a few milliseconds each) instead of opening another."""
+
+
 class ScenarioBot(commands.AutoShardedBot):
     """The bot. Everything it uses is built outside and passed in, so tests can build it the same way.
 
@@ -86,6 +91,9 @@ class ScenarioBot(commands.AutoShardedBot):
             guild_ready_timeout=guild_ready_timeout,
             shard_count=settings.shard_count,
             shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+            # discord.py's default pool has no limit: a burst of 1,000 commands opened 1,000 connections to
+            # Discord for their answers (a TCP, in production a TLS, handshake each), closed again 15 s later.
+            connector=aiohttp.TCPConnector(limit=DISCORD_CONNECTIONS),
         )
         parsers = self._connection.parsers
         for event in UNUSED_MESSAGE_EVENTS:

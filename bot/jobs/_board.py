@@ -14,7 +14,10 @@ from bot.jobs.models import JobRecord
 
 CLOSED_MEMORY = 10_000
 NEAR_FRONT = 3
-"""Within this many places of the front of the line, every move is shown (throttled like any edit)."""
+"""Within this many places of the front of the line, every move is shown (throttled like any edit), unless the
+line moves so fast that the job would start before the next edit could replace it anyway."""
+FLEETING_SECONDS = 1.5
+"""A place near the front the job would hold for less than this (at its line's pace) is not worth an edit."""
 FAR_POSITION_SECONDS = 60.0
 """Farther back, a move is shown at most this often: a person at place 900 sees the number fall once a minute."""
 EDIT_GRID = 0.25
@@ -91,22 +94,37 @@ class ProgressBoard:
         self._positions.pop(job_id, None)
 
     def position_worth_showing(self, job_id: str, position: int) -> bool:
-        """Near the front (`NEAR_FRONT`) every move is shown; farther back at most once a minute, to spare Discord.
+        """Near the front (`NEAR_FRONT`) every move that will be seen is shown; farther back at most once a
+        minute, to spare Discord.
 
         A long line moves a little with every job that starts: showing each fifth of the way, as this once
         did, cost a job at the back of 1,000 about 20 edits while it waited; every 30 s (and every move within
         5 of the front) still cost 5.1 position edits per job with 1,000 jobs under a ceiling of 50, waits of
         up to 4 minutes (`bench/load.py`). Once a minute, a person far back still sees the line move: at
-        place 900 of a line taking 4 jobs a second, 900, then 660, 420, 180, then each of the last places.
+        place 900 of a line taking 4 jobs a second, 900, then 660, 420, 180, then it starts.
+
+        Near the front, a place is shown only if the job would hold it for `FLEETING_SECONDS` or more at the
+        pace its line moved since it was last shown: with 4 jobs starting a second, "3rd in line" would be on
+        screen for under a second before "Submitted" replaced it.
         """
         shown_at, shown = self._positions.get(job_id, (0.0, None))
         if shown == position:
             return False
         now = self._clock()
-        if position <= NEAR_FRONT or shown is None or now - shown_at >= FAR_POSITION_SECONDS:
+        if (
+            shown is None
+            or now - shown_at >= FAR_POSITION_SECONDS
+            or (position <= NEAR_FRONT and not self._starts_soon(position, shown - position, now - shown_at))
+        ):
             self._positions[job_id] = (now, position)
             return True
         return False
+
+    @staticmethod
+    def _starts_soon(position: int, moved: int, seconds: float) -> bool:
+        """Whether a job at `position` leaves the line within `FLEETING_SECONDS`, if its line keeps moving
+        `moved` places every `seconds`."""
+        return moved > 0 and position * seconds < moved * FLEETING_SECONDS
 
     def _close(self, job_id: str) -> None:
         self._closed[job_id] = None

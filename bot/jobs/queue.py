@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 POSITION_COALESCE_SECONDS = 1.0
 """A burst of starts moves many places in line at once: one round of position edits covers them all (a second
 of starts under a ceiling of 10 is about three moves, shown as one edit)."""
+POSITION_EDITS_AT_ONCE = 10
+"""Places in line are edited at most this many at a time (`bot.app.DISCORD_CONNECTIONS` connections in all)."""
 
 
 class JobQueue:
@@ -238,12 +240,21 @@ class JobQueue:
 
     async def _refresh_positions(self) -> None:
         await self._clock.sleep(POSITION_COALESCE_SECONDS)
-        updates = []
+        moved = []
         for job_id, position in (await self.current_positions()).items():
             job = self._queued.get(job_id)
             if job is not None and self._board.position_worth_showing(job_id, position):
-                updates.append(self._board.show(job, texts.queued_text(position)))
-        await asyncio.gather(*updates)
+                moved.append((job, position))
+        # A few at a time: once a minute a long line moves a thousand places at once, and a result, a progress
+        # edit or a new command's answer must not wait behind that wave for a connection to Discord.
+        edits = asyncio.Semaphore(POSITION_EDITS_AT_ONCE)
+
+        async def show(job: JobRecord, position: int) -> None:
+            async with edits:
+                if job.id in self._queued:  # not started while it waited its turn: "Submitted" is not undone
+                    await self._board.show(job, texts.queued_text(position))
+
+        await asyncio.gather(*(show(job, position) for job, position in moved))
 
     def positions(self) -> dict[str, int]:
         """Every queued job's place in line, as this process last knew it."""

@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 
 from bot.errors import InvalidInputError, NotAllowedError, QueueFullError, UserFacingError
+from bot.jobs._board import FAR_POSITION_SECONDS
 from bot.jobs.delivery import DeliveryError
 from bot.jobs.models import JobState
+from bot.jobs.queue import POSITION_EDITS_AT_ONCE
 from fakes.scenario import Fault
 from tests.bot.jobs.conftest import Harness, new_job
 
@@ -270,10 +272,50 @@ async def test_delivery_is_retried_then_kept_as_undelivered_with_the_reason(harn
     assert record.output_asset_ids  # the images are kept for /show
 
 
-async def test_far_back_positions_are_shown_once_a_minute_and_every_move_near_the_front(
+async def test_a_wave_of_position_edits_goes_out_a_few_at_a_time_and_never_after_the_start(
     harness: Harness,
 ) -> None:
-    board = harness.engine().board
+    engine = harness.engine(max_parallel=1, max_queued_per_user=1, progress_interval=0.0)
+    in_flight, most, gate = 0, 0, asyncio.Event()
+    record = harness.delivery.show_progress
+
+    async def slow_position_edit(job, text: str) -> None:  # Discord answering position edits slowly
+        nonlocal in_flight, most
+        if text.startswith("⏳") and gate_on:
+            in_flight += 1
+            most = max(most, in_flight)
+            await gate.wait()
+            in_flight -= 1
+        await record(job, text)
+
+    gate_on = False
+    harness.delivery.show_progress = slow_position_edit
+    await engine.start()
+    jobs = [new_job(user_id=user, prompt=f"user {user}") for user in range(30)]
+    for job in jobs:
+        await engine.submit(job)
+    gate_on = True
+    harness.clock.advance(FAR_POSITION_SECONDS)  # every place in line is due to be shown again at the next move
+    await harness.settle(lambda: in_flight == POSITION_EDITS_AT_ONCE)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert in_flight == most == POSITION_EDITS_AT_ONCE  # the rest of the wave waits its turn
+    gate.set()
+    await harness.settle()
+
+    assert most == POSITION_EDITS_AT_ONCE
+    moved = [job for job in jobs[2:] if len(harness.delivery.progress[job.id]) > 1]
+    assert len(moved) > POSITION_EDITS_AT_ONCE  # the whole wave went out in the end
+    for job in jobs:
+        texts = harness.delivery.progress[job.id]
+        started = next(i for i, text in enumerate(texts) if text.startswith("🎨"))
+        assert not any(text.startswith("⏳") for text in texts[started:]), texts  # no stale place after the start
+
+
+async def test_far_back_positions_are_shown_once_a_minute_and_near_the_front_every_move_that_will_be_seen(
+    harness: Harness,
+) -> None:
+    board = harness.engine(progress_interval=5.0).board
     board.remember_position("job", 500)
     assert not board.position_worth_showing("job", 300)  # a long line moves often: not on every move
     harness.clock.advance(30.0)
@@ -281,6 +323,16 @@ async def test_far_back_positions_are_shown_once_a_minute_and_every_move_near_th
     harness.clock.advance(30.0)
     assert board.position_worth_showing("job", 250)  # a minute after the last number shown
     assert not board.position_worth_showing("job", 10)  # within the minute, and not yet near the front
-    assert board.position_worth_showing("job", 3)
-    assert board.position_worth_showing("job", 2)
-    assert not board.position_worth_showing("job", 2)
+
+    board.remember_position("slow", 5)  # a slow line: a job starts every 2 s
+    harness.clock.advance(4.0)
+    assert board.position_worth_showing("slow", 3)
+    harness.clock.advance(2.0)
+    assert board.position_worth_showing("slow", 2)
+    assert not board.position_worth_showing("slow", 2)
+
+    board.remember_position("fast", 40)  # 37 places in 2 s: it leaves 3rd place in a fraction of a second
+    harness.clock.advance(2.0)
+    assert not board.position_worth_showing("fast", 3)
+    harness.clock.advance(58.0)
+    assert board.position_worth_showing("fast", 3)  # the line stalled: a minute on, the number is shown
