@@ -12,7 +12,7 @@ import logging
 import signal
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import discord
 
@@ -115,12 +115,22 @@ def run_demo(argv: Sequence[str]) -> int:
     return demo_main(list(argv))
 
 
+def _event_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (not on Windows), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Dispatch `python -m bot [--help | demo ...]`; the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
-        with contextlib.suppress(KeyboardInterrupt):  # a Ctrl-C before the signal handlers are in place
-            return asyncio.run(run_bot())
+        # A Ctrl-C before the signal handlers are in place ends it quietly.
+        with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_event_loop()) as runner:
+            return runner.run(run_bot())
         return 0
     if args[0] in ("-h", "--help"):
         print(USAGE, end="")

@@ -107,7 +107,7 @@ class ScenarioBot(commands.AutoShardedBot):
         self.store = store
         self.library = Library(store)
         """Saved characters and styles, and each person's `/prefer` defaults."""
-        self.delivery = DiscordDelivery(self, now=clock.now, server_settings=store.server_settings)
+        self.delivery = DiscordDelivery(self, session, now=clock.now, server_settings=store.server_settings)
         self.engine = JobEngine(
             store,
             scenario,

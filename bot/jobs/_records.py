@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Protocol
 
+import orjson
 from pydantic import TypeAdapter
 
 from bot.jobs.models import ACTIVE_STATES, JobRecord, JobState
@@ -100,7 +101,7 @@ def to_record(row: Row, read_datetime: Callable[[Any], datetime] | None = None) 
         value = row[name]
         if value is not None:
             if name in JSON_FIELDS:
-                value = json.loads(value)
+                value = orjson.loads(value)
             elif name in DATETIME_FIELDS:
                 value = as_utc(read_datetime(value) if read_datetime else value)
         data[name] = value

@@ -16,6 +16,7 @@ from bot.clock import Clock
 from bot.errors import NotAllowedError, QueueFullError, ShuttingDownError, UserFacingError
 from bot.jobs import texts
 from bot.jobs._board import ProgressBoard
+from bot.jobs._waiting import Waiting
 from bot.jobs.budgets import Budgets
 from bot.jobs.ceiling import Ceiling
 from bot.jobs.config import EngineConfig
@@ -62,7 +63,7 @@ class JobQueue:
         self.ceiling = Ceiling(
             self.scheduler, cap=config.max_parallel, probe_seconds=config.ceiling_probe_seconds, clock=clock
         )
-        self._queued: dict[str, JobRecord] = {}
+        self._queued = Waiting()
         self._admit_lock = asyncio.Lock()
         self._blocked_until: float | None = None
         self._positions_task: asyncio.Task[None] | None = None
@@ -133,11 +134,7 @@ class JobQueue:
 
     def queued_count(self, user_id: int, guild_id: int | None = None) -> int:
         """How many of a user's jobs wait in line (in one server, when given)."""
-        return sum(
-            1
-            for job in self._queued.values()
-            if job.user_id == user_id and (guild_id is None or job.guild_id == guild_id)
-        )
+        return self._queued.count(user_id, guild_id)
 
     def position(self, job_id: str) -> int | None:
         """A queued job's 1-based place in line, or None."""

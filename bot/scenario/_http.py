@@ -10,7 +10,6 @@ hold the Authorization header in `request_info`) are described in text and dropp
 from __future__ import annotations
 
 import email.utils
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aiohttp
+import orjson
 from multidict import CIMultiDictProxy
 from yarl import URL
 
@@ -125,7 +125,7 @@ def error_from_response(
     body = ErrorBody()
     parsed: Any = None
     try:
-        parsed = json.loads(raw)
+        parsed = orjson.loads(raw)
         if isinstance(parsed, dict):
             body = ErrorBody.model_validate(parsed)
             if body.reason is None and isinstance(parsed.get("message"), str):
@@ -154,8 +154,8 @@ def error_from_response(
 def decode_json(raw: bytes, *, status: int, request_id: str | None, what: str) -> Any:
     """Parse a 2xx body, or raise `APIResponseError` (retryable) when it is not JSON."""
     try:
-        return json.loads(raw)
-    except ValueError:
+        return orjson.loads(raw)
+    except ValueError:  # orjson.JSONDecodeError is one
         snippet = raw[:80].decode("utf-8", "replace")
         raise APIResponseError(
             f"Scenario answered {what} with {status} but the body is not valid JSON: {snippet!r}",
