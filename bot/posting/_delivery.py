@@ -178,24 +178,28 @@ class DiscordDelivery:
             log.debug("Progress edit for job %s failed: %s", job.id, failure)
 
     async def _edit_text(self, job: JobRecord, text: str) -> bool:
-        """Edit the interaction's message to `text` with one PATCH, as discord.py would send it, without turning
-        the answer into a `Message` (discord.py builds one per edit, ~150 µs of CPU for nothing here). False when
-        Discord asked to slow down or failed (429, 5xx): then discord.py's own edit, with its retries, follows.
-        Raises `discord.HTTPException` for any other refusal, for `classify`."""
+        """Edit the interaction's message to `text` with one PATCH, as discord.py would send it, without its
+        rate-limit bookkeeping or the `Message` it builds from each answer (30 to 50 µs of CPU an edit, measured
+        against the fake Discord). False when Discord asked to slow down or failed (429, 5xx) or the network
+        did: then discord.py's own edit, which waits and retries, follows. Raises `discord.HTTPException` for
+        any other refusal, for `classify`."""
         url = f"{discord.http.Route.BASE}/webhooks/{job.application_id}/{job.interaction_token}/messages/{ORIGINAL}"
         body = orjson.dumps({"content": text, "allowed_mentions": {"parse": []}})
         headers = {"Content-Type": "application/json", "User-Agent": self.client.http.user_agent}
-        async with self._session.patch(url, data=body, headers=headers) as response:
-            answer = await response.read()  # read in full, so the connection goes back to the pool
-            if response.status < 300:
-                return True
-            if response.status == 429 or response.status >= 500:
-                return False
-            try:
-                refusal = orjson.loads(answer)
-            except ValueError:
-                refusal = answer.decode("utf-8", "replace")
-            raise discord.HTTPException(response, refusal)
+        try:
+            async with self._session.patch(url, data=body, headers=headers) as response:
+                answer = await response.read()  # read in full, so the connection goes back to the pool
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            return False
+        if response.status < 300:
+            return True
+        if response.status == 429 or response.status >= 500:
+            return False
+        try:
+            refusal = orjson.loads(answer)
+        except ValueError:
+            refusal = answer.decode("utf-8", "replace")
+        raise discord.HTTPException(response, refusal)
 
     async def report_failure(self, job: JobRecord, text: str) -> None:
         content = f"❌ {text}\n-# Job `{job.id}`"
