@@ -61,7 +61,7 @@ from fakes.discord._models import (
     SpecViolation,
 )
 from fakes.discord._openapi import SpecNotFoundError
-from fakes.discord._server import Fault, Slowdown
+from fakes.discord._server import DROPPED, Fault, Slowdown
 from fakes.discord._shards import GatewayEvent
 
 __all__ = [
@@ -70,6 +70,7 @@ __all__ = [
     "DEFAULT_CHANNEL_ID",
     "DEFAULT_GUILD_ID",
     "DEFAULT_USER_ID",
+    "DROPPED",
     "EXTERNAL_CHANNEL_ID",
     "EXTERNAL_GUILD_ID",
     "GUILD_OWNER_ID",

@@ -551,7 +551,8 @@ class FakeDiscord:
         times: int | None = 1,
         retry_after: float | None = None,
     ) -> Fault:
-        """Answer the next `times` matching requests (None: all) with `status`.
+        """Answer the next `times` matching requests (None: all) with `status` (`DROPPED`: close the connection
+        without an answer, recorded with status 0).
 
         `path_regex` is searched in the API path without the /api/v10 prefix. A 429 gets Discord's body
         `{"message", "retry_after", "global": false}` and rate-limit headers (retry_after defaults to 1 s).

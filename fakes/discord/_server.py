@@ -37,6 +37,10 @@ MAX_BODY = 1024 * 1024 * 1024
 VIA = "1.1 google"
 
 
+DROPPED = 0
+"""A `Fault` status: the fake closes the connection without answering (recorded with status 0)."""
+
+
 @dataclass
 class Fault:
     """An injected failure for requests whose method and API path match."""
@@ -250,6 +254,11 @@ class Server:
         fault.hits += 1
         if fault.remaining is not None:
             fault.remaining -= 1
+        if fault.status == DROPPED:  # the connection closes with no answer, as when the network fails
+            self._record(method, path, request, body, DROPPED, None)
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=503)  # never reaches the client
         headers: dict[str, str] = {}
         data = fault.json
         if fault.status == 429:
@@ -279,6 +288,10 @@ class Server:
         data: Any,
         headers: dict[str, str] | None = None,
     ) -> web.Response:
+        self._record(method, path, request, body, status, data)
+        return json_response(status, data, headers)
+
+    def _record(self, method: str, path: str, request: web.Request, body: Body, status: int, data: Any) -> None:
         self.requests.append(
             RecordedRequest(
                 method=method,
@@ -291,4 +304,3 @@ class Server:
             )
         )
         self.state.changes.notify()
-        return json_response(status, data, headers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fakes.discord import DROPPED
 from tests.cogs.conftest import World
 
 ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original"
@@ -50,4 +51,15 @@ async def test_a_refused_progress_edit_is_not_repeated_and_the_result_still_come
     refused, *later = progress_patches(world, interaction)
     assert refused.status == 400
     assert all(request.json["content"] != refused.json["content"] for request in later)  # not sent twice
+    assert message.attachments
+
+
+async def test_a_progress_edit_lost_to_the_network_is_sent_again(world: World) -> None:
+    world.discord.inject("PATCH", ORIGINAL, DROPPED)
+    interaction = await world.discord.send_command("imagine", {"prompt": "a lantern in the wind"})
+    message = await world.result_of(interaction)
+
+    lost, again, *_ = progress_patches(world, interaction)
+    assert (lost.status, again.status) == (DROPPED, 200)
+    assert again.json["content"] == lost.json["content"]
     assert message.attachments
