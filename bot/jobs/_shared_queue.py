@@ -193,11 +193,9 @@ class SharedQueue(JobQueue):
             job = claim.job
             if job is None:
                 break
-            if claim.ceiling is None and cap is None:
-                probing.unanswered.add(job.id)
-            if claim.probe:
-                probing.probe = job.id
-                log.info("Work has waited at the ceiling of %s: trying one job more", self.limit)
+            probing.started(
+                job.id, unknown=claim.ceiling is None and cap is None, probe_beyond=self.limit if claim.probe else None
+            )
             self._queued.pop(job.id, None)
             self._places.pop(job.id, None)
             self._board.forget_position(job.id)

@@ -36,7 +36,7 @@ class Waiting(dict[str, JobRecord]):
         if self.pop(job_id) is None:
             raise KeyError(job_id)
 
-    def count(self, user_id: int, guild_id: int | None = None) -> int:  # type: ignore[override]
+    def count(self, user_id: int, guild_id: int | None = None) -> int:
         """How many of `user_id`'s jobs wait (in server `guild_id`, when given)."""
         return self._per_user[user_id] if guild_id is None else self._per_server[user_id, guild_id]
 

@@ -45,6 +45,15 @@ class Probing:
         since = self.waiting_since
         return since is not None and self._clock.monotonic() - since >= self.wait
 
+    def started(self, job_id: str, *, unknown: bool = False, probe_beyond: int | None = None) -> None:
+        """A job started: `unknown`, while the ceiling is unknown (its POST's answer is awaited); `probe_beyond`,
+        as the one job tried beyond that ceiling."""
+        if unknown:
+            self.unanswered.add(job_id)
+        if probe_beyond is not None:
+            self.probe = job_id
+            log.info("Work has waited at the ceiling of %d: trying one job more", probe_beyond)
+
     def note_waiting(self, waiting: bool) -> None:
         """Whether work waits now: the wait at the ceiling starts, goes on, or ends."""
         if not waiting:
@@ -94,13 +103,13 @@ class Ceiling:
                 return None
             job_id = scheduler.next_job()
             if job_id is not None:
-                probing.unanswered.add(job_id)
+                probing.started(job_id, unknown=True)
             return job_id
         job_id = scheduler.next_job()
         if job_id is None and probing.may_probe(scheduler.limit, self._cap):
-            job_id = probing.probe = scheduler.next_job(beyond_limit=True)
+            job_id = scheduler.next_job(beyond_limit=True)
             if job_id is not None:
-                log.info("Work has waited at the ceiling of %d: trying one job more", scheduler.limit)
+                probing.started(job_id, probe_beyond=scheduler.limit)
         return job_id
 
     def after_pump(self) -> None:

@@ -154,21 +154,23 @@ class DiscordDelivery:
         self._server_settings = server_settings
 
     # -- progress and failure notices ----------------------------------------------------------------
+    def _token_usable(self, job: JobRecord) -> bool:
+        return bool(job.application_id and job.token_valid(self._now(), self._token_margin))
+
     def _webhook(self, job: JobRecord) -> discord.Webhook | None:
-        if not (job.application_id and job.token_valid(self._now(), self._token_margin)):
+        if not self._token_usable(job):
             return None
         return discord.Webhook.partial(job.application_id, job.interaction_token or "", client=self.client)
 
     async def show_progress(self, job: JobRecord, text: str) -> None:
-        webhook = self._webhook(job)
-        if webhook is None:
+        if not self._token_usable(job):
             return
         if job.parent_message_url:
             text = f"-# ↪️ from {job.parent_message_url}\n{text}"
         if job.token_expires_at and (job.token_expires_at - self._now()).total_seconds() < TOKEN_NOTICE_SECONDS:
             text += TOKEN_NOTICE
         try:
-            if not await self._edit_text(job, text):
+            if not await self._edit_text(job, text) and (webhook := self._webhook(job)) is not None:
                 await webhook.edit_message(ORIGINAL, content=text)  # discord.py waits out a 429, retries a 5xx
         except Exception as exc:
             if classify(exc) is None:
